@@ -1,0 +1,42 @@
+/* client.h — the Engine API client husk uses (libcurl over a unix socket).
+ *
+ * Knows HTTP and Docker's error JSON, nothing of containers or images:
+ * the CLI links this and src/base only, never the engine.
+ * Errors from the daemon come back as `Error response from daemon: <msg>`
+ * with the code mapped from the HTTP status (404 ENOENT, 409 EEXIST,
+ * 400 EINVAL, other EIO); transport failures name the socket.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include "base/error.h"
+
+#define API_CLIENT_VERSION  143 /* the newest API version husk speaks */
+#define API_CLIENT_BODY_MAX (64u << 20)
+
+struct api_client;
+
+/* host: "unix:///path/to/sock" (tcp:// arrives with TLS support).
+ * NULL with *err for a malformed or unsupported host. */
+struct api_client *api_client_new(const char *host, struct husk_error **err);
+void api_client_free(struct api_client *c);
+DEFINE_CLEANUP_FUNC(struct api_client *, api_client_free)
+
+const char *api_client_host(const struct api_client *c);
+
+/* GET /_ping: learns the daemon's API version and uses min(ours, its).
+ * -ECONNREFUSED / -ENOENT when nothing listens (the caller may start a
+ * daemon), other -errno with *err otherwise. */
+int api_client_ping(struct api_client *c, struct husk_error **err);
+/* The negotiated version, e.g. 143. */
+unsigned api_client_version(const struct api_client *c);
+
+/* One request. `path` is without the version prefix and may carry a
+ * query ("/containers/json?all=1"). body may be NULL. On 2xx, *ret (if
+ * ret is non-NULL) gets the parsed JSON body, or NULL when empty. */
+int api_client_call(struct api_client *c, const char *method, const char *path, json_t *body,
+                    long *ret_status, json_t **ret, struct husk_error **err);
+
+/* URL-escape a query value or path segment; NULL on OOM. */
+char *api_client_escape(const char *s);

@@ -1,0 +1,18 @@
+/* handlers.h — Engine API handlers, one file per area (h_<area>.c), and
+ * the route table that maps requests to them (routes.c). Handlers get the
+ * daemon's `struct engine` from api_ctx() and answer with api_reply_*().
+ */
+#pragma once
+
+#include "api/server.h"
+
+/* The full route table, NULL-method terminated. */
+extern const struct api_route api_routes[];
+
+/* h_system.c */
+void h_ping(struct api_request *req);
+void h_version(struct api_request *req);
+void h_info(struct api_request *req);
+
+/* The value of the Server header: "husk/<version> (linux)". */
+const char *api_server_header(void);

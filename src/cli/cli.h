@@ -1,0 +1,64 @@
+/* cli.h — husk's command table, dispatch and the connection to huskd.
+ *
+ * Commands are rows of a table (name, handler, flags, help); management
+ * commands ("image", "system") hold a table of their own. The CLI talks to
+ * huskd only through the API client; it links src/base and src/api's
+ * client, never the engine.
+ */
+#pragma once
+
+#include <stdio.h>
+#include "api/client.h"
+#include "cli/flags.h"
+
+/* Exit statuses as docker uses them. */
+#define CLI_EXIT_ERROR 1
+#define CLI_EXIT_USAGE 125
+
+struct cli {
+	const char *host;      /* daemon address in use */
+	bool host_is_default;  /* no -H / HUSK_HOST / DOCKER_HOST given */
+	char *default_host;    /* unix://<exec-root>/husk.sock */
+	const char *exec_root; /* HUSK_EXEC_ROOT or /run/husk */
+	const char *data_root; /* HUSK_DATA_ROOT or /var/lib/husk */
+	bool debug;
+	struct api_client *client; /* connected on first use */
+	FILE *out, *errout;
+};
+
+struct cli_command;
+/* A handler returns an exit status (0 ok) or -errno with *err set. */
+typedef int (*cli_run_fn)(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
+                          struct husk_error **err);
+
+struct cli_command {
+	const char *name;
+	cli_run_fn run;      /* NULL for a management command */
+	const char *args;    /* usage after the name: "[OPTIONS] IMAGE [COMMAND] [ARG...]" */
+	const char *summary; /* one line */
+	const struct flag_spec *flags;
+	enum flags_mode mode;
+	int min_args, max_args;                /* max -1: any */
+	const struct cli_command *subcommands; /* NULL-name terminated */
+	const char *group;                     /* "common", "management", or NULL for "Commands" */
+};
+
+/* Run husk with argv (argv[0] is the program). Returns the exit status. */
+int cli_main(int argc, char **argv);
+
+/* The connected API client, starting huskd first when the local default
+ * socket has no daemon and we are root (said once on stderr). */
+int cli_connect(struct cli *cli, struct api_client **ret, struct husk_error **err);
+
+/* autostart.c: start huskd in the background and wait for its socket. */
+int cli_autostart(struct cli *cli, struct husk_error **err);
+
+/* The command tables (commands.c). */
+extern const struct cli_command cli_commands[];
+extern const struct flag_spec cli_global_flags[];
+
+/* cmd_system.c */
+int cmd_version(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
+                struct husk_error **err);
+int cmd_info(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
+             struct husk_error **err);

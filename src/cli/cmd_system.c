@@ -1,0 +1,191 @@
+/* cmd_system.c — husk version, husk info (system info). */
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "base/json.h"
+#include "base/str.h"
+#include "cli/cli.h"
+#include "husk-config.h"
+
+static const char *jstr(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+static json_int_t jint(const json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+static const char *jbool(const json_t *o, const char *key)
+{
+	return json_is_true(json_object_get(o, key)) ? "true" : "false";
+}
+
+static const char *client_arch(void)
+{
+#if defined(__x86_64__)
+	return "amd64";
+#elif defined(__aarch64__)
+	return "arm64";
+#else
+	return "unknown";
+#endif
+}
+
+static void print_client(struct cli *cli, unsigned api)
+{
+	FILE *o = cli->out;
+
+	fprintf(o, "Client:\n");
+	fprintf(o, " Version:           %s\n", HUSK_VERSION);
+	if (api && api != API_CLIENT_VERSION)
+		fprintf(o, " API version:       %u.%u (downgraded from %s)\n", api / 100, api % 100,
+		        HUSK_API_VERSION);
+	else
+		fprintf(o, " API version:       %s\n", HUSK_API_VERSION);
+	fprintf(o, " Git commit:        %s\n", HUSK_GIT_COMMIT);
+	fprintf(o, " Built:             %s\n", HUSK_BUILD_TIME);
+	fprintf(o, " OS/Arch:           linux/%s\n", client_arch());
+	fprintf(o, " Context:           default\n");
+}
+
+static void print_server(struct cli *cli, const json_t *v)
+{
+	json_t *comps = json_object_get(v, "Components"), *c;
+	FILE *o = cli->out;
+	size_t i;
+
+	fprintf(o, "\nServer: %s\n", jstr(json_object_get(v, "Platform"), "Name"));
+	json_array_foreach (comps, i, c) {
+		json_t *d = json_object_get(c, "Details");
+		fprintf(o, " %s:\n", jstr(c, "Name"));
+		fprintf(o, "  Version:          %s\n", jstr(c, "Version"));
+		if (!json_object_get(d, "ApiVersion"))
+			continue;
+		fprintf(o, "  API version:      %s (minimum version %s)\n", jstr(d, "ApiVersion"),
+		        jstr(d, "MinAPIVersion"));
+		fprintf(o, "  Git commit:       %s\n", jstr(d, "GitCommit"));
+		fprintf(o, "  Built:            %s\n", jstr(d, "BuildTime"));
+		fprintf(o, "  OS/Arch:          %s/%s\n", "linux", jstr(d, "Arch"));
+		fprintf(o, "  Kernel version:   %s\n", jstr(d, "KernelVersion"));
+		fprintf(o, "  Experimental:     %s\n", jstr(d, "Experimental"));
+	}
+}
+
+int cmd_version(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
+                struct husk_error **err)
+{
+	_cleanup_json_ json_t *v = NULL;
+	struct api_client *c = NULL;
+	const char *format = flags_string(f, "format");
+	int r;
+
+	if (format && !streq(format, "json") && !streq(format, "{{json .}}"))
+		return error_set(err, EINVAL, "unsupported --format \"%s\": expected json", format);
+	r = cli_connect(cli, &c, err);
+	if (r == 0)
+		r = api_client_call(c, "GET", "/version", NULL, NULL, &v, err);
+	if (format) {
+		if (r < 0)
+			return r;
+		_cleanup_free_ char *s = json_compact(v);
+		fprintf(cli->out, "%s\n", s ? s : "{}");
+		return 0;
+	}
+	print_client(cli, c ? api_client_version(c) : 0);
+	if (r < 0)
+		return r; /* like docker: the client part, then the error */
+	print_server(cli, v);
+	return 0;
+}
+
+static void print_mem(FILE *o, const char *label, uint64_t bytes)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)bytes;
+	size_t u = 0;
+
+	while (v >= 1024 && u + 1 < ELEMENTSOF(units)) {
+		v /= 1024;
+		u++;
+	}
+	fprintf(o, "%s%.4g%s\n", label, v, units[u]);
+}
+
+static void print_info_storage(FILE *o, const json_t *v)
+{
+	json_t *ds = json_object_get(v, "DriverStatus"), *pair;
+	size_t i;
+
+	fprintf(o, " Storage Driver: %s\n", jstr(v, "Driver"));
+	json_array_foreach (ds, i, pair)
+		fprintf(o, "  %s: %s\n", json_string_value(json_array_get(pair, 0)),
+		        json_string_value(json_array_get(pair, 1)));
+	fprintf(o, " Logging Driver: %s\n", jstr(v, "LoggingDriver"));
+	fprintf(o, " Cgroup Driver: %s\n", jstr(v, "CgroupDriver"));
+	fprintf(o, " Cgroup Version: %s\n", jstr(v, "CgroupVersion"));
+}
+
+static void print_info_security(FILE *o, const json_t *v)
+{
+	json_t *sec = json_object_get(v, "SecurityOptions"), *s;
+	size_t i;
+
+	fprintf(o, " Security Options:\n");
+	json_array_foreach (sec, i, s) {
+		const char *name = startswith(json_string_value(s), "name=");
+		fprintf(o, "  %.*s\n", name ? (int)strcspn(name, ",") : 0, name ? name : "");
+	}
+}
+
+static void print_info(struct cli *cli, const json_t *v)
+{
+	FILE *o = cli->out;
+
+	fprintf(o, "Client:\n Version:    %s\n Context:    default\n Debug Mode: %s\n\n",
+	        HUSK_VERSION, cli->debug ? "true" : "false");
+	fprintf(o, "Server:\n Containers: %lld\n  Running: %lld\n  Paused: %lld\n  Stopped: %lld\n",
+	        (long long)jint(v, "Containers"), (long long)jint(v, "ContainersRunning"),
+	        (long long)jint(v, "ContainersPaused"), (long long)jint(v, "ContainersStopped"));
+	fprintf(o, " Images: %lld\n Server Version: %s\n", (long long)jint(v, "Images"),
+	        jstr(v, "ServerVersion"));
+	print_info_storage(o, v);
+	fprintf(o, " Default Runtime: %s\n", jstr(v, "DefaultRuntime"));
+	print_info_security(o, v);
+	fprintf(o, " Kernel Version: %s\n Operating System: %s\n OSType: %s\n Architecture: %s\n",
+	        jstr(v, "KernelVersion"), jstr(v, "OperatingSystem"), jstr(v, "OSType"),
+	        jstr(v, "Architecture"));
+	fprintf(o, " CPUs: %lld\n", (long long)jint(v, "NCPU"));
+	print_mem(o, " Total Memory: ", (uint64_t)jint(v, "MemTotal"));
+	fprintf(o, " Name: %s\n ID: %s\n Husk Root Dir: %s\n Debug Mode: %s\n", jstr(v, "Name"),
+	        jstr(v, "ID"), jstr(v, "DockerRootDir"), jbool(v, "Debug"));
+	fprintf(o, " Experimental: %s\n Live Restore Enabled: %s\n", jbool(v, "ExperimentalBuild"),
+	        jbool(v, "LiveRestoreEnabled"));
+}
+
+int cmd_info(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
+             struct husk_error **err)
+{
+	_cleanup_json_ json_t *v = NULL;
+	struct api_client *c = NULL;
+	const char *format = flags_string(f, "format");
+	int r;
+
+	if (format && !streq(format, "json") && !streq(format, "{{json .}}"))
+		return error_set(err, EINVAL, "unsupported --format \"%s\": expected json", format);
+	r = cli_connect(cli, &c, err);
+	if (r == 0)
+		r = api_client_call(c, "GET", "/info", NULL, NULL, &v, err);
+	if (r < 0)
+		return r;
+	if (format) {
+		_cleanup_free_ char *s = json_compact(v);
+		fprintf(cli->out, "%s\n", s ? s : "{}");
+		return 0;
+	}
+	print_info(cli, v);
+	return 0;
+}

@@ -1,0 +1,326 @@
+/* huskd — the husk daemon: serves the Docker Engine API.
+ * main() parses flags and calls into src/engine and src/api, nothing else. */
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "api/handlers.h"
+#include "api/server.h"
+#include "base/fs.h"
+#include "base/log.h"
+#include "base/str.h"
+#include "cli/flags.h"
+#include "engine/engine.h"
+#include "husk-config.h"
+
+static const struct flag_spec huskd_flags[] = {
+        {"host", 'H', FLAG_LIST, NULL, "Daemon socket(s) to connect to", NULL},
+        {"data-root", 0, FLAG_STRING, HUSK_DEFAULT_DATA_ROOT, "Root directory of persistent state",
+         NULL},
+        {"exec-root", 0, FLAG_STRING, HUSK_DEFAULT_EXEC_ROOT, "Root directory for execution state",
+         NULL},
+        {"pidfile", 'p', FLAG_STRING, NULL, "Path to use for daemon PID file", NULL},
+        {"config-file", 0, FLAG_STRING, HUSK_DEFAULT_CONFIG_FILE, "Daemon configuration file",
+         NULL},
+        {"log-level", 'l', FLAG_STRING, "info",
+         "Set the logging level (\"debug\"|\"info\"|\"warn\"|\"error\"|\"fatal\")", NULL},
+        {"log-format", 0, FLAG_STRING, "text", "Set the logging format (\"text\"|\"json\")", NULL},
+        {"group", 'G', FLAG_STRING, NULL, "Group for the unix socket (default: root only)", NULL},
+        {"debug", 'D', FLAG_BOOL, NULL, "Enable debug mode", NULL},
+        {"live-restore", 0, FLAG_BOOL, "true", "Keep containers running while the daemon is down",
+         NULL},
+        {"storage-driver", 's', FLAG_STRING, NULL, "Storage driver to use (overlay2, vfs)", NULL},
+        {"validate", 0, FLAG_BOOL, NULL, "Validate daemon configuration and exit", NULL},
+        {"version", 'v', FLAG_BOOL, NULL, "Print version information and quit", NULL},
+        {NULL, 0, 0, NULL, NULL, NULL},
+};
+
+/* Command-line flag → daemon.json key, for dockerd's "both" rule. */
+static const struct {
+	const char *flag, *key;
+	ssize_t offset; /* of a char* field in struct engine_config; -1 = special */
+} flag_map[] = {
+        {"data-root", "data-root", offsetof(struct engine_config, data_root)},
+        {"exec-root", "exec-root", offsetof(struct engine_config, exec_root)},
+        {"pidfile", "pidfile", offsetof(struct engine_config, pidfile)},
+        {"config-file", NULL, offsetof(struct engine_config, config_file)},
+        {"log-level", "log-level", offsetof(struct engine_config, log_level)},
+        {"log-format", "log-format", offsetof(struct engine_config, log_format)},
+        {"group", "group", offsetof(struct engine_config, group)},
+        {"storage-driver", "storage-driver", offsetof(struct engine_config, storage_driver)},
+        {"host", "hosts", -1},
+        {"debug", "debug", -1},
+        {"live-restore", "live-restore", -1},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	        "Usage:\thuskd [OPTIONS]\n\nA self-sufficient runtime for containers: the husk "
+	        "daemon, serving the Docker Engine API.\n\nOptions:\n");
+	flags_print_usage(out, huskd_flags);
+}
+
+/* Copy the flags given into cfg; collect their daemon.json names. */
+static int apply_flags(const struct flags *f, struct engine_config *cfg, char ***ret_keys)
+{
+	for (size_t i = 0; i < ELEMENTSOF(flag_map); i++) {
+		if (!flags_changed(f, flag_map[i].flag))
+			continue;
+		if (flag_map[i].key && strv_push(ret_keys, flag_map[i].key) < 0)
+			return -ENOMEM;
+		if (flag_map[i].offset < 0)
+			continue;
+		char **field = (char **)((char *)cfg + flag_map[i].offset);
+		free(*field);
+		if (!(*field = strdup(flags_string(f, flag_map[i].flag))))
+			return -ENOMEM;
+	}
+	if (flags_changed(f, "host") && !(cfg->hosts = strv_copy(flags_list(f, "host"))))
+		return -ENOMEM;
+	if (flags_changed(f, "debug"))
+		cfg->debug = flags_bool(f, "debug");
+	if (flags_changed(f, "live-restore"))
+		cfg->live_restore = flags_bool(f, "live-restore");
+	return 0;
+}
+
+static int setup_logging(const struct engine_config *cfg, struct husk_error **err)
+{
+	enum log_level level;
+
+	if (log_level_parse(cfg->log_level, &level) < 0)
+		return error_set(err, EINVAL,
+		                 "invalid log level \"%s\": expected debug, info, "
+		                 "warn, error or fatal",
+		                 cfg->log_level);
+	if (!streq(cfg->log_format, "text") && !streq(cfg->log_format, "json"))
+		return error_set(err, EINVAL, "invalid log format \"%s\": expected text or json",
+		                 cfg->log_format);
+	log_set_level(cfg->debug ? LOG_LEVEL_DEBUG : level);
+	log_set_format(streq(cfg->log_format, "json") ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
+	return 0;
+}
+
+/* Take the pid file: an flock'ed file holding our pid. Refuses when
+ * another huskd holds it. Returns the fd (kept open for the lock). */
+static int take_pidfile(const char *path, struct husk_error **err)
+{
+	_cleanup_close_ int fd = -1;
+	char buf[32];
+	int n;
+
+	n = mkdir_p_parent(path, 0700);
+	if (n < 0)
+		return error_set_errno(err, -n, "create the directory of \"%s\"", path);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return error_set_errno(err, errno, "open pid file \"%s\"", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		n = read_full(fd, buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = 0;
+		return error_set(err, EBUSY,
+		                 "pid file \"%s\" is locked: huskd is already running "
+		                 "(pid %.*s)",
+		                 path, (int)strcspn(buf, "\n"), buf);
+	}
+	n = snprintf(buf, sizeof(buf), "%d\n", getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, n, 0) != n)
+		return error_set_errno(err, errno, "write pid file \"%s\"", path);
+	return TAKE_FD(fd);
+}
+
+static int resolve_group(const char *name, int *ret_gid, struct husk_error **err)
+{
+	struct group *g;
+
+	*ret_gid = -1;
+	if (isempty(name))
+		return 0;
+	g = getgrnam(name);
+	if (!g)
+		return error_set(err, ENOENT, "group \"%s\" does not exist", name);
+	*ret_gid = (int)g->gr_gid;
+	return 0;
+}
+
+static int listen_all(struct api_server *srv, const struct engine *e, struct husk_error **err)
+{
+	int gid, r;
+
+	r = resolve_group(e->cfg.group, &gid, err);
+	if (r < 0)
+		return r;
+	if (gid >= 0 && (chown(e->cfg.exec_root, 0, gid) < 0 || chmod(e->cfg.exec_root, 0710) < 0))
+		return error_set_errno(err, errno, "give group access to \"%s\"", e->cfg.exec_root);
+	STRV_FOREACH (h, e->cfg.hosts) {
+		const char *path = startswith(*h, "unix://");
+		if (!path) {
+			if (startswith(*h, "tcp://"))
+				return error_set(
+				        err, ENOTSUP,
+				        "listen \"%s\": TCP needs TLS client-certificate "
+				        "authentication, which this version does not serve",
+				        *h);
+			return error_set(err, EINVAL, "listen \"%s\": expected unix:///path", *h);
+		}
+		r = mkdir_p_parent(path, 0700);
+		if (r < 0)
+			return error_set_errno(err, -r, "create the directory of \"%s\"", path);
+		r = api_server_listen_unix(srv, path, gid >= 0 ? 0660 : 0600, gid, err);
+		if (r < 0)
+			return r;
+		log_info("API listen on %s", path);
+	}
+	return 0;
+}
+
+/* SIGHUP: re-read daemon.json; what can change live (the log level) is
+ * applied, a bad file is reported and changes nothing. */
+static void reload_config(const struct engine *e)
+{
+	_cleanup_error_ struct husk_error *err = NULL;
+	struct engine_config fresh;
+	int r;
+
+	r = engine_config_init(&fresh);
+	if (r == 0) {
+		free(fresh.config_file);
+		fresh.config_file = strdup(e->cfg.config_file);
+		r = fresh.config_file ? 0 : -ENOMEM;
+	}
+	if (r == 0)
+		r = engine_config_load(&fresh, false, NULL, &err);
+	if (r == 0)
+		r = setup_logging(&fresh, &err);
+	if (r == 0)
+		log_info("reloaded %s", e->cfg.config_file);
+	else
+		log_error("reload %s: %s", e->cfg.config_file, error_message(err));
+	engine_config_release(&fresh);
+}
+
+/* Serve until SIGTERM/SIGINT. */
+static void wait_for_signals(const struct engine *e)
+{
+	sigset_t set;
+	int sig = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig != SIGHUP)
+			break;
+		reload_config(e);
+	}
+	log_info("received %s, shutting down", strsignal(sig));
+}
+
+static int run_daemon(struct engine_config *cfg, struct husk_error **err)
+{
+	_cleanup_(engine_freep) struct engine *e = NULL;
+	struct api_server_config scfg = {api_routes, NULL, api_server_header()};
+	struct api_server *srv;
+	_cleanup_close_ int pidfd = -1;
+	int r;
+
+	if (geteuid() != 0)
+		return error_set(err, EPERM, "huskd needs to be started as root");
+	r = engine_open(cfg, &e, err);
+	if (r < 0)
+		return r;
+	pidfd = take_pidfile(e->cfg.pidfile, err);
+	if (pidfd < 0)
+		return pidfd;
+	scfg.ctx = e;
+	srv = api_server_new(&scfg, err);
+	if (!srv)
+		return -EIO;
+	r = listen_all(srv, e, err);
+	if (r == 0)
+		r = api_server_start(srv, err);
+	if (r == 0) {
+		log_info("huskd %s started (pid %d, data root %s, storage driver %s, cgroups %s)",
+		         HUSK_VERSION, getpid(), e->cfg.data_root, e->storage_driver,
+		         cgroup_mode_name(e->cgroups.mode));
+		wait_for_signals(e);
+	}
+	api_server_free(srv);
+	unlink(e->cfg.pidfile);
+	if (r == 0)
+		log_info("huskd stopped");
+	return r;
+}
+
+static int parse(int argc, char **argv, struct engine_config *cfg, struct flags **ret_flags,
+                 struct husk_error **err)
+{
+	_cleanup_strv_ char **keys = strv_new();
+	int r;
+
+	r = flags_parse(huskd_flags, argc - 1, argv + 1, FLAGS_INTERSPERSED, ret_flags, err);
+	if (r < 0)
+		return r;
+	if (flags_nargs(*ret_flags) > 0)
+		return error_set(err, EINVAL, "huskd takes no arguments, got \"%s\"",
+		                 flags_args(*ret_flags)[0]);
+	if (flags_help(*ret_flags) || flags_bool(*ret_flags, "version"))
+		return 0;
+	if (!keys || engine_config_init(cfg) < 0 || apply_flags(*ret_flags, cfg, &keys) < 0)
+		return error_set(err, ENOMEM, "out of memory");
+	r = engine_config_load(cfg, flags_changed(*ret_flags, "config-file"), keys, err);
+	if (r < 0)
+		return r;
+	return setup_logging(cfg, err);
+}
+
+int main(int argc, char **argv)
+{
+	_cleanup_error_ struct husk_error *err = NULL;
+	_cleanup_(flags_freep) struct flags *f = NULL;
+	struct engine_config cfg = {0};
+	sigset_t set;
+
+	/* Block the signals main waits for before any thread exists, so every
+	 * thread inherits the mask and only sigwait() sees them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (parse(argc, argv, &cfg, &f, &err) < 0) {
+		fprintf(stderr, "huskd: %s\n", error_message(err));
+		engine_config_release(&cfg);
+		return 1;
+	}
+	if (flags_help(f)) {
+		usage(stdout);
+		return 0;
+	}
+	if (flags_bool(f, "version")) {
+		printf("husk version %s, build %s\n", HUSK_VERSION, HUSK_GIT_COMMIT);
+		return 0;
+	}
+	if (flags_bool(f, "validate")) {
+		engine_config_release(&cfg);
+		printf("configuration OK\n");
+		return 0;
+	}
+	if (run_daemon(&cfg, &err) < 0) {
+		log_error("%s", error_message(err));
+		engine_config_release(&cfg);
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,200 @@
+#include "engine/engine.h"
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <sys/utsname.h>
+#include <sys/vfs.h>
+
+#include "base/fs.h"
+#include "base/str.h"
+
+#ifndef XFS_SUPER_MAGIC
+#define XFS_SUPER_MAGIC 0x58465342
+#endif
+#ifndef ZFS_SUPER_MAGIC
+#define ZFS_SUPER_MAGIC 0x2fc12fc1
+#endif
+
+static int make_private_dir(const char *path, mode_t mode, struct husk_error **err)
+{
+	int r = mkdir_p(path, mode);
+
+	if (r < 0)
+		return error_set_errno(err, -r, "create \"%s\"", path);
+	/* an existing root may have been made with a looser mode: tighten it */
+	if (chmod(path, mode) < 0)
+		return error_set_errno(err, errno, "chmod \"%s\"", path);
+	return 0;
+}
+
+/* Load <data-root>/engine-id, or make one from 24 random bytes. */
+static int load_engine_id(struct engine *e, struct husk_error **err)
+{
+	_cleanup_free_ char *path = path_join(e->cfg.data_root, "engine-id"), *buf = NULL;
+	unsigned char rnd[12];
+	size_t len = 0;
+
+	if (!path)
+		return error_set(err, ENOMEM, "out of memory");
+	if (read_file(path, 64, &buf, &len, NULL) == 0 && len >= 29) {
+		snprintf(e->id, sizeof(e->id), "%.*s", (int)strcspn(buf, "\n"), buf);
+		return 0;
+	}
+	if (getentropy(rnd, sizeof(rnd)) < 0)
+		return error_set_errno(err, errno, "getentropy");
+	for (size_t i = 0, o = 0; i < sizeof(rnd); i += 2)
+		o += snprintf(e->id + o, sizeof(e->id) - o, "%s%02X%02X", i ? ":" : "", rnd[i],
+		              rnd[i + 1]);
+	return atomic_write_file(path, e->id, strlen(e->id), 0600, err);
+}
+
+static bool kernel_has_overlay(void)
+{
+	_cleanup_free_ char *fs = NULL;
+
+	if (read_file("/proc/filesystems", 1 << 16, &fs, NULL, NULL) < 0)
+		return false;
+	return strstr(fs, "\toverlay\n") != NULL;
+}
+
+static void probe_backing_fs(struct engine *e)
+{
+	static const struct {
+		long magic;
+		const char *name;
+	} names[] = {
+	        {EXT4_SUPER_MAGIC, "extfs"},          {XFS_SUPER_MAGIC, "xfs"},
+	        {BTRFS_SUPER_MAGIC, "btrfs"},         {TMPFS_MAGIC, "tmpfs"},
+	        {OVERLAYFS_SUPER_MAGIC, "overlayfs"}, {ZFS_SUPER_MAGIC, "zfs"},
+	};
+	struct statfs sfs;
+
+	snprintf(e->backing_fs, sizeof(e->backing_fs), "unknown");
+	if (statfs(e->cfg.data_root, &sfs) < 0)
+		return;
+	for (size_t i = 0; i < ELEMENTSOF(names); i++)
+		if ((long)sfs.f_type == names[i].magic)
+			snprintf(e->backing_fs, sizeof(e->backing_fs), "%s", names[i].name);
+}
+
+static int choose_storage_driver(struct engine *e, struct husk_error **err)
+{
+	const char *want = e->cfg.storage_driver;
+
+	probe_backing_fs(e);
+	if (!want) {
+		/* overlay cannot use an overlay mount as its upper layer */
+		bool ok = kernel_has_overlay() && !streq(e->backing_fs, "overlayfs");
+		e->storage_driver = ok ? "overlay2" : "vfs";
+		return 0;
+	}
+	if (streq(want, "overlay2") || streq(want, "overlay")) {
+		if (!kernel_has_overlay())
+			return error_set(
+			        err, EINVAL,
+			        "storage driver \"%s\": the kernel has no overlay filesystem",
+			        want);
+		e->storage_driver = "overlay2";
+		return 0;
+	}
+	if (streq(want, "vfs")) {
+		e->storage_driver = "vfs";
+		return 0;
+	}
+	return error_set(err, EINVAL, "storage driver \"%s\": expected overlay2 or vfs", want);
+}
+
+int engine_open(struct engine_config *cfg, struct engine **ret, struct husk_error **err)
+{
+	_cleanup_(engine_freep) struct engine *e = calloc(1, sizeof(*e));
+	int r;
+
+	if (!e) {
+		engine_config_release(cfg);
+		return error_set(err, ENOMEM, "out of memory");
+	}
+	e->cfg = *cfg;
+	*cfg = (struct engine_config){0};
+	e->started = time(NULL);
+	r = make_private_dir(e->cfg.data_root, 0710, err);
+	if (r == 0)
+		r = make_private_dir(e->cfg.exec_root, 0700, err);
+	if (r == 0)
+		r = load_engine_id(e, err);
+	if (r == 0)
+		r = cgroup_probe(NULL, NULL, &e->cgroups, err);
+	if (r == 0)
+		r = choose_storage_driver(e, err);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(e);
+	return 0;
+}
+
+void engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	cgroup_layout_release(&e->cgroups);
+	engine_config_release(&e->cfg);
+	free(e);
+}
+
+/* A value of os-release ("KEY=value" or KEY="value"). */
+static void os_release_value(const char *buf, const char *key, char *out, size_t len)
+{
+	_cleanup_free_ char *needle = str_printf("\n%s=", key), *text = str_printf("\n%s", buf);
+	const char *p;
+	size_t n;
+
+	out[0] = 0;
+	if (!needle || !text || !(p = strstr(text, needle)))
+		return;
+	p += strlen(needle);
+	if (*p == '"' || *p == '\'')
+		p++;
+	n = strcspn(p, "\"'\n");
+	snprintf(out, len, "%.*s", (int)n, p);
+}
+
+void engine_host_info(struct engine_host *h)
+{
+	_cleanup_free_ char *osr = NULL;
+	struct utsname u;
+	struct sysinfo si;
+
+	*h = (struct engine_host){0};
+	if (uname(&u) == 0) {
+		snprintf(h->kernel, sizeof(h->kernel), "%s", u.release);
+		snprintf(h->arch, sizeof(h->arch), "%s", u.machine);
+		snprintf(h->hostname, sizeof(h->hostname), "%s", u.nodename);
+	}
+	if (read_file("/etc/os-release", 1 << 16, &osr, NULL, NULL) == 0 ||
+	    read_file("/usr/lib/os-release", 1 << 16, &osr, NULL, NULL) == 0) {
+		os_release_value(osr, "PRETTY_NAME", h->os_name, sizeof(h->os_name));
+		os_release_value(osr, "VERSION_ID", h->os_version, sizeof(h->os_version));
+	}
+	h->ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (sysinfo(&si) == 0)
+		h->mem_total = (uint64_t)si.totalram * si.mem_unit;
+}
+
+const char *engine_go_arch(const char *machine)
+{
+	static const struct {
+		const char *uname, *go;
+	} map[] = {
+	        {"x86_64", "amd64"}, {"aarch64", "arm64"},   {"armv7l", "arm"},
+	        {"i686", "386"},     {"i386", "386"},        {"ppc64le", "ppc64le"},
+	        {"s390x", "s390x"},  {"riscv64", "riscv64"},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(map); i++)
+		if (streq(map[i].uname, machine))
+			return map[i].go;
+	return machine;
+}
