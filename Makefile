@@ -13,7 +13,7 @@ BUILD   ?= build
 MESON   ?= meson
 NINJA   ?= ninja
 
-BINARIES = husk huskd
+BINARIES = husk huskd husk-runtime
 
 .PHONY: all debug release test unit system lint format deps demo bench install clean
 

@@ -13,7 +13,7 @@ PACKAGES=(
 	libcmocka-dev bats bats-assert bats-support
 	busybox-static jq curl socat clang-format shellcheck
 	# peers the tests and benchmarks compare with and interoperate with
-	runc skopeo podman hyperfine
+	runc skopeo podman hyperfine containerd time
 )
 
 missing=()

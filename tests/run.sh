@@ -1,9 +1,10 @@
 #!/bin/bash
-# Run every husk test: unit (cmocka), system (bats), lint (clang-format
-# and shellcheck), and sanitizer reports when the build has ASan/UBSan.
+# Run every husk test: unit (cmocka), fuzz corpus replay (no fuzzing),
+# system (bats), lint (clang-format and shellcheck), and sanitizer reports
+# when the build has ASan/UBSan.
 # Ends with one line: "N passed, N failed, N skipped".
 #
-#   tests/run.sh [--only unit|system|lint] [BUILD_DIR]
+#   tests/run.sh [--only unit|fuzz|system|lint] [BUILD_DIR]
 set -uo pipefail
 
 ONLY=
@@ -13,7 +14,7 @@ if [ "${1:-}" = "--only" ]; then
 fi
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:-$SRC/build}" && pwd)
-export HUSK_BUILD=$BUILD
+export HUSK_BUILD=$BUILD HUSK_SRC=$SRC
 
 passed=0 failed=0 skipped=0
 failures=()
@@ -29,6 +30,10 @@ count_tap() {
 	local prefix=$1 line
 	while IFS= read -r line; do
 		case $line in
+		"not ok "*"# SKIP"* | "not ok "*"# skip"*)
+			skipped=$((skipped + 1))
+			echo "  skipped $prefix: ${line#not ok }"
+			;;
 		"not ok "*)
 			failed=$((failed + 1))
 			failures+=("$prefix: ${line#not ok }")
@@ -59,6 +64,30 @@ run_unit() {
 				failures+=("$(basename "$t"): exited with status $rc")
 			fi
 			sed 's/^/    /' "$out"
+		fi
+	done
+}
+
+# Each fuzz target's replay build runs over its checked-in corpus
+# (tests/fuzz/corpus/<target>/), one TAP line per input.
+run_fuzz_replay() {
+	local t name out
+	echo "== fuzz corpus replay"
+	for t in "$BUILD"/tests/fuzz/fuzz_*; do
+		if [ ! -f "$t" ] || [ ! -x "$t" ]; then
+			continue
+		fi
+		name=$(basename "$t")
+		out=$LOGDIR/$name.tap
+		"$t" "$SRC/tests/fuzz/corpus/${name#fuzz_}" >"$out" 2>&1
+		local rc=$?
+		count_tap "$name" <"$out"
+		if [ $rc -ne 0 ]; then
+			if ! grep -q '^not ok' "$out"; then
+				failed=$((failed + 1))
+				failures+=("$name: exited with status $rc after $(grep -c '^ok' "$out") inputs")
+			fi
+			grep -v '^ok ' "$out" | sed 's/^/    /'
 		fi
 	done
 }
@@ -103,8 +132,8 @@ run_lint() {
 		echo "  skipped clang-format: not installed"
 	fi
 	if command -v shellcheck >/dev/null; then
-		mapfile -t files < <(ls scripts/*.sh tests/*.sh tests/fixtures/*.sh bench/*.sh .ci/run \
-			tests/system/*.bash 2>/dev/null)
+		mapfile -t files < <(ls scripts/*.sh tests/*.sh tests/fixtures/*.sh tests/fuzz/*.sh \
+			bench/*.sh .ci/run tests/system/*.bash 2>/dev/null)
 		shellcheck -x "${files[@]}" >"$out" 2>&1
 		lint_result shellcheck $? "$out"
 	else
@@ -133,10 +162,12 @@ check_sanitizers() {
 
 case $ONLY in
 unit) run_unit ;;
+fuzz) run_fuzz_replay ;;
 system) run_system ;;
 lint) run_lint ;;
 "")
 	run_unit
+	run_fuzz_replay
 	run_system
 	run_lint
 	;;

@@ -1,5 +1,4 @@
 /* router.c — path patterns and API version prefixes (pure functions). */
-#include <stdio.h>
 #include <string.h>
 
 #include "api/server.h"
@@ -14,22 +13,35 @@ void api_captures_free(struct api_capture *caps, size_t n)
 	}
 }
 
+/* 1 to `max` decimal digits (no sign, no white space, unlike sscanf's %u). */
+static const char *parse_digits(const char *s, size_t max, unsigned *ret)
+{
+	size_t n = 0;
+
+	*ret = 0;
+	for (; n < max && s[n] >= '0' && s[n] <= '9'; n++)
+		*ret = *ret * 10 + (unsigned)(s[n] - '0');
+	return n > 0 && !(s[n] >= '0' && s[n] <= '9') ? s + n : NULL;
+}
+
 int api_split_version(const char *url, unsigned *ret_version, const char **ret_path)
 {
 	const char *p = startswith(url, "/v");
 	unsigned major = 0, minor = 0;
-	int n = 0;
 
 	*ret_version = 0;
 	*ret_path = url;
 	if (!p || !(p[0] >= '0' && p[0] <= '9'))
 		return 0;
-	if (sscanf(p, "%3u.%3u%n", &major, &minor, &n) != 2 || (p[n] != '/' && p[n] != 0))
+	/* versions are kept as major * 100 + minor: 1.0 to 1.99 fit */
+	p = parse_digits(p, 3, &major);
+	if (!p || *p != '.' || major != 1)
 		return -EINVAL;
-	if (major != 1 || minor > 999)
+	p = parse_digits(p + 1, 2, &minor);
+	if (!p || (*p != '/' && *p != 0))
 		return -EINVAL;
 	*ret_version = major * 100 + minor;
-	*ret_path = p[n] ? p + n : "/";
+	*ret_path = *p ? p : "/";
 	return 0;
 }
 
@@ -92,6 +104,9 @@ static bool match_greedy(const char *pat, size_t plen, const char **path, struct
 	size_t after = seg_count(pat_rest), have = seg_count(*path) + 1, take;
 	const char *start = *path, *end = *path;
 
+	/* a trailing slash ends the path: it is no segment of the capture */
+	if (endswith(*path, "/"))
+		have--;
 	if (have < after + 1)
 		return false;
 	take = have - after;

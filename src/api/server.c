@@ -45,6 +45,8 @@ struct reply_header {
 	char *name, *value;
 };
 
+struct hijack;
+
 struct api_request {
 	struct api_server *srv;
 	struct MHD_Connection *conn;
@@ -68,6 +70,7 @@ struct api_request {
 	bool queued;
 	struct reply_header heads[MAX_REPLY_HEADS];
 	size_t n_heads;
+	struct hijack *hijack; /* until on_upgrade takes it */
 };
 
 /* ---- request accessors ---- */
@@ -159,8 +162,11 @@ int api_shutdown_fd(const struct api_request *req)
 
 /* ---- replies ---- */
 
-static void set_response(struct api_request *req, unsigned status, struct MHD_Response *resp)
+/* True when resp became the reply (false: no resp, or already answered). */
+static bool set_response(struct api_request *req, unsigned status, struct MHD_Response *resp)
 {
+	bool taken = false;
+
 	pthread_mutex_lock(&req->lock);
 	if (!resp || req->response) {
 		/* a second reply from a handler is a bug: keep the first */
@@ -174,8 +180,10 @@ static void set_response(struct api_request *req, unsigned status, struct MHD_Re
 		req->status = status;
 		for (size_t i = 0; i < req->n_heads; i++)
 			MHD_add_response_header(resp, req->heads[i].name, req->heads[i].value);
+		taken = true;
 	}
 	pthread_mutex_unlock(&req->lock);
+	return taken;
 }
 
 void api_reply_header(struct api_request *req, const char *name, const char *value)
@@ -269,8 +277,17 @@ void api_reply_status(struct api_request *req, unsigned status)
 
 /* ---- streamed replies ---- */
 
+static int connection_fd(const struct api_request *req)
+{
+	const union MHD_ConnectionInfo *ci =
+	        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	return ci ? ci->connect_fd : -1;
+}
+
 struct stream {
 	int rd, wr, shutdown_fd;
+	int sock; /* the client's connection, or -1 */
 	pthread_t thread;
 	api_producer_fn producer;
 	void *data;
@@ -286,11 +303,33 @@ static void *stream_thread(void *p)
 	return NULL;
 }
 
+/* Wait until the pipe is readable; false when the client went away first.
+ * MHD's connection thread waits here while the producer is silent and
+ * cannot see the client go: without this a `docker wait` whose client
+ * left would hold its producer (and thread) until the container exits.
+ * A client's half-close counts as leaving, as in Go's net/http. */
+static bool stream_wait(const struct stream *st)
+{
+	struct pollfd p[2] = {{st->rd, POLLIN, 0}, {st->sock, POLLRDHUP, 0}};
+
+	for (;;) {
+		if (RETRY_EINTR(poll(p, st->sock >= 0 ? 2 : 1, -1)) < 0)
+			return false;
+		if (p[0].revents)
+			return true;
+		if (p[1].revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))
+			return false;
+	}
+}
+
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct stream *st = cls;
-	ssize_t n = RETRY_EINTR(read(st->rd, buf, max));
+	ssize_t n;
 
+	if (!stream_wait(st))
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	n = RETRY_EINTR(read(st->rd, buf, max));
 	if (n > 0)
 		return n;
 	return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
@@ -321,7 +360,8 @@ void api_reply_stream(struct api_request *req, unsigned status, const char *cont
 		api_reply_error(req, 500, "cannot start a stream: %s", strerror(errno));
 		return;
 	}
-	*st = (struct stream){p[0], p[1], req->srv->shutdown_fd, 0, producer, data, done};
+	*st = (struct stream){p[0], p[1], req->srv->shutdown_fd, connection_fd(req), 0, producer,
+	                      data, done};
 	if (pthread_create(&st->thread, NULL, stream_thread, st) != 0) {
 		safe_close(p[0]);
 		safe_close(p[1]);
@@ -375,12 +415,23 @@ static void *hijack_thread(void *p)
 	return NULL;
 }
 
+/* MHD calls this after the 101 went out, always before on_completed. A
+ * hijack that never gets here (the client left before the 101) is freed
+ * with its request: MHD has no free callback for upgrade responses. */
 static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra,
                        size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
 {
 	struct hijack *hj = cls;
+	struct api_request *req = con_cls;
+	int fl = fcntl(sock, F_GETFL);
 	pthread_t t;
 
+	if (req && req->hijack == hj)
+		req->hijack = NULL; /* the hijack thread owns it now */
+	/* MHD's sockets are non-blocking; fns expect plain blocking I/O and
+	 * MHD does not touch an upgraded plain socket until it is closed */
+	if (fl >= 0 && (fl & O_NONBLOCK))
+		fcntl(sock, F_SETFL, fl & ~O_NONBLOCK);
 	hj->urh = urh;
 	hj->h.sock = sock;
 	if (extra_len) {
@@ -443,11 +494,15 @@ void api_reply_hijack(struct api_request *req, const char *content_type, api_hij
 		api_reply_error(req, 500, "cannot upgrade the connection");
 		return;
 	}
+	/* MHD adds "Connection: Upgrade" itself: adding it too gives
+	 * "Connection: Upgrade, Upgrade" */
 	MHD_add_response_header(r, MHD_HTTP_HEADER_UPGRADE, "tcp");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "Upgrade");
 	if (content_type)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-	set_response(req, MHD_HTTP_SWITCHING_PROTOCOLS, r);
+	if (set_response(req, MHD_HTTP_SWITCHING_PROTOCOLS, r))
+		req->hijack = hj;
+	else
+		hijack_free(hj); /* a second reply: dropped */
 }
 
 /* ---- request lifecycle ---- */
@@ -484,6 +539,8 @@ static void request_free(struct api_request *req)
 	safe_close(req->body_rd);
 	if (req->response && !req->queued)
 		MHD_destroy_response(req->response);
+	if (req->hijack)
+		hijack_free(req->hijack); /* never upgraded */
 	for (size_t i = 0; i < req->n_heads; i++) {
 		free(req->heads[i].name);
 		free(req->heads[i].value);
@@ -496,15 +553,30 @@ static void request_free(struct api_request *req)
 	free(req);
 }
 
-/* Find the route; reply 404/405/400 itself when there is none. */
-static void request_route(struct api_request *req)
+/* The first route for method whose pattern matches the path (captures
+ * filled); NULL, with *path_known when another method's route matched. */
+static const struct api_route *find_route(struct api_request *req, const char *method,
+                                          bool *path_known)
 {
-	const char *method = streq(req->method, "HEAD") ? "GET" : req->method;
-	bool path_known = false;
+	for (const struct api_route *r = req->srv->cfg.routes; r && r->method; r++) {
+		if (!api_route_match(r->pattern, req->path, req->caps, &req->ncaps))
+			continue;
+		if (streq(r->method, method))
+			return r;
+		api_captures_free(req->caps, req->ncaps);
+		req->ncaps = 0;
+		*path_known = true;
+	}
+	return NULL;
+}
 
+/* 0 when the /v1.NN/ prefix is fine (version set, path split); else
+ * replies 400 itself. */
+static int check_version(struct api_request *req)
+{
 	if (api_split_version(req->url, &req->version, &req->path) < 0) {
 		api_reply_error(req, 400, "invalid API version in \"%s\"", req->url);
-		return;
+		return -EINVAL;
 	}
 	if (req->version == 0)
 		req->version = API_VERSION_MAX;
@@ -514,28 +586,35 @@ static void request_route(struct api_request *req)
 		        "client version %u.%u is too new. Maximum supported API version is %u.%u",
 		        req->version / 100, req->version % 100, API_VERSION_MAX / 100,
 		        API_VERSION_MAX % 100);
-		return;
+		return -EINVAL;
 	} else if (req->version < API_VERSION_MIN) {
 		api_reply_error(req, 400,
 		                "client version %u.%u is too old. Minimum supported API version is "
 		                "%u.%u, please upgrade your client to a newer version",
 		                req->version / 100, req->version % 100, API_VERSION_MIN / 100,
 		                API_VERSION_MIN % 100);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Find the route; reply 404/405/400 itself when there is none. HEAD takes
+ * a HEAD route when the table has one (HEAD /containers/{id}/archive),
+ * else the GET route. */
+static void request_route(struct api_request *req)
+{
+	bool path_known = false;
+	const struct api_route *r;
+
+	if (check_version(req) < 0)
 		return;
-	}
-	for (const struct api_route *r = req->srv->cfg.routes; r && r->method; r++) {
-		if (!api_route_match(r->pattern, req->path, req->caps, &req->ncaps))
-			continue;
-		if (streq(r->method, method)) {
-			req->route = r;
-			req->body_max = r->body_max ? r->body_max : API_BODY_MAX_DEFAULT;
-			return;
-		}
-		api_captures_free(req->caps, req->ncaps);
-		req->ncaps = 0;
-		path_known = true;
-	}
-	if (path_known)
+	r = find_route(req, req->method, &path_known);
+	if (!r && streq(req->method, "HEAD"))
+		r = find_route(req, "GET", &path_known);
+	if (r) {
+		req->route = r;
+		req->body_max = r->body_max ? r->body_max : API_BODY_MAX_DEFAULT;
+	} else if (path_known)
 		api_reply_error(req, 405, "method %s not allowed for %s", req->method, req->path);
 	else
 		api_reply_error(req, 404, "page not found");
@@ -770,17 +849,30 @@ int api_server_start(struct api_server *s, struct husk_error **err)
 	return 0;
 }
 
+static void wait_hijacks(struct api_server *s)
+{
+	pthread_mutex_lock(&s->lock);
+	while (s->hijacks > 0)
+		pthread_cond_wait(&s->idle, &s->lock);
+	pthread_mutex_unlock(&s->lock);
+}
+
 void api_server_stop(struct api_server *s)
 {
 	uint64_t one = 1;
 
 	if (write(s->shutdown_fd, &one, sizeof(one)) < 0)
 		log_warn("api: cannot signal shutdown: %s", strerror(errno));
+	for (size_t i = 0; i < s->n_listeners; i++)
+		if (s->listeners[i].mhd)
+			MHD_quiesce_daemon(s->listeners[i].mhd);
+	/* Hijack fns end first: MHD_stop_daemon closes upgraded sockets that
+	 * are still open, under the feet of a fn still using them. */
+	wait_hijacks(s);
 	for (size_t i = 0; i < s->n_listeners; i++) {
 		struct listener *l = &s->listeners[i];
 
 		if (l->mhd) {
-			MHD_quiesce_daemon(l->mhd);
 			MHD_stop_daemon(l->mhd);
 			l->mhd = NULL;
 		}
@@ -788,10 +880,7 @@ void api_server_stop(struct api_server *s)
 		if (l->path)
 			unlink(l->path);
 	}
-	pthread_mutex_lock(&s->lock);
-	while (s->hijacks > 0)
-		pthread_cond_wait(&s->idle, &s->lock);
-	pthread_mutex_unlock(&s->lock);
+	wait_hijacks(s); /* any upgraded while the daemons stopped */
 }
 
 void api_server_free(struct api_server *s)

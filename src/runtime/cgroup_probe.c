@@ -24,6 +24,27 @@ static int add_v1(struct cgroup_layout *l, const char *controller, const char *p
 	return 0;
 }
 
+static bool is_octal(char c)
+{
+	return c >= '0' && c <= '7';
+}
+
+/* Undo the kernel's escaping of mount points in mountinfo (show_path():
+ * space, tab, newline and backslash become \ooo), in place. */
+static void unescape_octal(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++, w++) {
+		if (s[0] == '\\' && is_octal(s[1]) && is_octal(s[2]) && is_octal(s[3])) {
+			*w = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else
+			*w = *s;
+	}
+	*w = 0;
+}
+
 /* One mountinfo line: "36 25 0:31 / /sys/fs/cgroup/memory rw,… - cgroup cgroup rw,memory".
  * A v1 mount may hold several controllers ("cpu,cpuacct"): each gets an entry. */
 static int parse_line(struct cgroup_layout *l, char *line)
@@ -42,6 +63,7 @@ static int parse_line(struct cgroup_layout *l, char *line)
 	char *opts = strtok_r(NULL, " \n", &save);
 	if (!fstype || !src || !opts)
 		return 0;
+	unescape_octal(fields[4]);
 	if (streq(fstype, "cgroup2")) {
 		if (!l->unified)
 			l->unified = strdup(fields[4]);
@@ -80,10 +102,14 @@ int cgroup_probe(const char *mountinfo, const char *root, struct cgroup_layout *
 			return error_set(err, -r, "parse mountinfo: out of memory");
 		}
 	}
+	/* A cgroup2 tree beside no v1 controller (at most named hierarchies
+	 * such as name=systemd) holds every controller: that is v2 too. */
 	if (statfs(root ? root : "/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC)
 		l.mode = CGROUP_MODE_V2;
+	else if (l.unified)
+		l.mode = l.n_v1 > 0 ? CGROUP_MODE_HYBRID : CGROUP_MODE_V2;
 	else
-		l.mode = l.unified ? CGROUP_MODE_HYBRID : CGROUP_MODE_V1;
+		l.mode = CGROUP_MODE_V1;
 	*ret = l;
 	return 0;
 }

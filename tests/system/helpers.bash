@@ -10,7 +10,7 @@ bats_load_library bats-assert
 HUSK_SRC=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 HUSK_BUILD=${HUSK_BUILD:-$HUSK_SRC/build}
 export FIXTURES=$HUSK_SRC/tests/fixtures
-export PATH="$HUSK_BUILD:$PATH"
+export PATH="$HUSK_BUILD:$HUSK_BUILD/tests:$PATH"
 
 # Per-file directories: the data root and exec root (socket, pid file) of
 # this file's daemon. HUSK_DATA_ROOT/HUSK_EXEC_ROOT make them the "local
