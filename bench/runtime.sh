@@ -13,14 +13,17 @@ for c in hyperfine runc jq; do
 done
 
 DIR=$(mktemp -d /tmp/husk-bench-rt.XXXXXX)
-trap 'rm -rf "$DIR"' EXIT
+# Both runtimes keep their state on a tmpfs, as /run is on a normal host.
+mkdir -p "$DIR/state"
+mount -t tmpfs -o mode=0700 husk-bench "$DIR/state"
+trap 'umount "$DIR/state"; rm -rf "$DIR"' EXIT
 FIX=$("$SRC/tests/fixtures/mkbusybox.sh")
 mkdir -p "$DIR/bundle"
 cp -a "$FIX/bundle/rootfs" "$DIR/bundle/rootfs"
 jq '.process.args = ["/bin/true"]' "$FIX/bundle/config.json" >"$DIR/bundle/config.json"
 
-HUSK=("$BUILD/husk-runtime" --root "$DIR/husk-state" run -b "$DIR/bundle" husk-bench)
-RUNC=(runc --root "$DIR/runc-state" run -b "$DIR/bundle" runc-bench)
+HUSK=("$BUILD/husk-runtime" --root "$DIR/state/husk" run -b "$DIR/bundle" husk-bench)
+RUNC=(runc --root "$DIR/state/runc" run -b "$DIR/bundle" runc-bench)
 FLOOR=(unshare -m -u -i -p -n -f true)
 
 hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$DIR/r.json" \

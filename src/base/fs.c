@@ -129,8 +129,8 @@ static int open_temp_at(int dirfd, const char *name, char **ret_tmp)
 	return -EEXIST;
 }
 
-int atomic_write_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
-                    struct husk_error **err)
+static int replace_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                      bool durable, struct husk_error **err)
 {
 	_cleanup_free_ char *tmp = NULL, *dir = NULL;
 	_cleanup_close_ int fd = -1, dfd = -1;
@@ -142,7 +142,7 @@ int atomic_write_at(int dirfd, const char *name, const void *data, size_t len, m
 	r = write_all(fd, data, len);
 	if (r == 0 && fchmod(fd, mode) < 0)
 		r = -errno;
-	if (r == 0 && fsync(fd) < 0)
+	if (r == 0 && durable && fsync(fd) < 0)
 		r = -errno;
 	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
 		r = -errno;
@@ -150,6 +150,8 @@ int atomic_write_at(int dirfd, const char *name, const void *data, size_t len, m
 		unlinkat(dirfd, tmp, 0);
 		return error_set_errno(err, -r, "write \"%s\"", name);
 	}
+	if (!durable)
+		return 0;
 	dir = path_dirname(name);
 	if (!dir)
 		return error_set(err, ENOMEM, "out of memory");
@@ -157,6 +159,18 @@ int atomic_write_at(int dirfd, const char *name, const void *data, size_t len, m
 	if (dfd < 0 || fsync_dirfd(dfd) < 0)
 		return error_set_errno(err, errno, "fsync directory of \"%s\"", name);
 	return 0;
+}
+
+int atomic_write_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                    struct husk_error **err)
+{
+	return replace_at(dirfd, name, data, len, mode, true, err);
+}
+
+int atomic_replace_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                      struct husk_error **err)
+{
+	return replace_at(dirfd, name, data, len, mode, false, err);
 }
 
 int atomic_write_file(const char *path, const void *data, size_t len, mode_t mode,

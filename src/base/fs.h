@@ -30,6 +30,11 @@ int read_file(const char *path, size_t max, char **ret, size_t *ret_len, struct 
  * untouched. */
 int atomic_write_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                     struct husk_error **err);
+/* The same without the fsyncs: readers never see a partial file, but a
+ * crash may lose the update. For state on tmpfs (/run), where durability
+ * means nothing and fsync costs. */
+int atomic_replace_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                      struct husk_error **err);
 int atomic_write_file(const char *path, const void *data, size_t len, mode_t mode,
                       struct husk_error **err);
 

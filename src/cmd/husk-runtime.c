@@ -27,86 +27,95 @@ struct rt_cmd {
 	bool seal; /* puts a process into a container: run from a sealed copy */
 };
 
-#define END_FLAGS {NULL, 0, 0, NULL, NULL, NULL}
-#define CREATE_FLAGS                                                                               \
-	{"bundle", 'b', FLAG_STRING, NULL, "path to the root of the bundle directory", NULL},      \
-		{"console-socket", 0, FLAG_STRING, NULL, "unix socket to receive the pty master",  \
-		 NULL},                                                                            \
-		{"pid-file", 0, FLAG_STRING, NULL, "file to write the process id to", NULL},       \
-		{"no-pivot", 0, FLAG_BOOL, NULL, "do not use pivot_root (MS_MOVE + chroot)", NULL}, \
-		{"no-new-keyring", 0, FLAG_BOOL, NULL, "do not create a new session keyring",      \
-		 NULL},                                                                            \
-		{"preserve-fds", 0, FLAG_INT, NULL, "pass N additional fds (from 3) to the "      \
-						    "container",                                   \
-		 NULL}
+#define END_FLAGS                                                                                  \
+	{                                                                                          \
+		NULL, 0, 0, NULL, NULL, NULL                                                       \
+	}
+#define CREATE_FLAGS                                                                                 \
+	{"bundle", 'b', FLAG_STRING, NULL, "path to the root of the bundle directory", NULL},        \
+	        {"console-socket",                                                                   \
+	         0,                                                                                  \
+	         FLAG_STRING,                                                                        \
+	         NULL,                                                                               \
+	         "unix socket to receive the pty master",                                            \
+	         NULL},                                                                              \
+	        {"pid-file", 0, FLAG_STRING, NULL, "file to write the process id to", NULL},         \
+	        {"no-pivot", 0, FLAG_BOOL, NULL, "do not use pivot_root (MS_MOVE + chroot)", NULL},  \
+	        {"no-new-keyring", 0, FLAG_BOOL, NULL, "do not create a new session keyring", NULL}, \
+	{                                                                                            \
+		"preserve-fds", 0, FLAG_INT, NULL,                                                   \
+		        "pass N additional fds (from 3) to the "                                     \
+		        "container",                                                                 \
+		        NULL                                                                         \
+	}
 
 static const struct flag_spec global_flags[] = {
-	{"root", 0, FLAG_STRING, RUNTIME_DEFAULT_ROOT, "root directory for container state", NULL},
-	{"log", 0, FLAG_STRING, NULL, "log file (default stderr)", NULL},
-	{"log-format", 0, FLAG_STRING, "text", "log format: text or json", NULL},
-	{"debug", 0, FLAG_BOOL, NULL, "enable debug logging", NULL},
-	{"systemd-cgroup", 0, FLAG_BOOL, NULL, "cgroupsPath is slice:prefix:name", NULL},
-	{"rootless", 0, FLAG_STRING, "auto", "accepted for runc compatibility", NULL},
-	{"criu", 0, FLAG_STRING, NULL, "accepted for runc compatibility (no checkpointing)", NULL},
-	{"version", 'v', FLAG_BOOL, NULL, "print the version", NULL},
-	END_FLAGS,
+        {"root", 0, FLAG_STRING, RUNTIME_DEFAULT_ROOT, "root directory for container state", NULL},
+        {"log", 0, FLAG_STRING, NULL, "log file (default stderr)", NULL},
+        {"log-format", 0, FLAG_STRING, "text", "log format: text or json", NULL},
+        {"debug", 0, FLAG_BOOL, NULL, "enable debug logging", NULL},
+        {"systemd-cgroup", 0, FLAG_BOOL, NULL, "cgroupsPath is slice:prefix:name", NULL},
+        {"rootless", 0, FLAG_STRING, "auto", "accepted for runc compatibility", NULL},
+        {"criu", 0, FLAG_STRING, NULL, "accepted for runc compatibility (no checkpointing)", NULL},
+        {"version", 'v', FLAG_BOOL, NULL, "print the version", NULL},
+        END_FLAGS,
 };
 static const struct flag_spec create_flags[] = {CREATE_FLAGS, END_FLAGS};
 static const struct flag_spec run_flags[] = {
-	CREATE_FLAGS,
-	{"detach", 'd', FLAG_BOOL, NULL, "detach from the container's process", NULL},
-	{"keep", 0, FLAG_BOOL, NULL, "accepted for runc compatibility", NULL},
-	END_FLAGS,
+        CREATE_FLAGS,
+        {"detach", 'd', FLAG_BOOL, NULL, "detach from the container's process", NULL},
+        {"keep", 0, FLAG_BOOL, NULL, "accepted for runc compatibility", NULL},
+        END_FLAGS,
 };
 static const struct flag_spec no_flags[] = {END_FLAGS};
 static const struct flag_spec format_flags[] = {
-	{"format", 'f', FLAG_STRING, "table", "table or json", NULL},
-	{"quiet", 'q', FLAG_BOOL, NULL, "display only container IDs", NULL},
-	END_FLAGS,
+        {"format", 'f', FLAG_STRING, "table", "table or json", NULL},
+        {"quiet", 'q', FLAG_BOOL, NULL, "display only container IDs", NULL},
+        END_FLAGS,
 };
 static const struct flag_spec kill_flags[] = {
-	{"all", 'a', FLAG_BOOL, NULL, "send the signal to every process of the container", NULL},
-	END_FLAGS,
+        {"all", 'a', FLAG_BOOL, NULL, "send the signal to every process of the container", NULL},
+        END_FLAGS,
 };
 static const struct flag_spec delete_flags[] = {
-	{"force", 'f', FLAG_BOOL, NULL, "kill and delete a running container", NULL},
-	END_FLAGS,
+        {"force", 'f', FLAG_BOOL, NULL, "kill and delete a running container", NULL},
+        END_FLAGS,
 };
 static const struct flag_spec spec_flags[] = {
-	{"bundle", 'b', FLAG_STRING, NULL, "directory to write config.json to", NULL},
-	{"rootless", 0, FLAG_BOOL, NULL, "a spec for a rootless container", NULL},
-	END_FLAGS,
+        {"bundle", 'b', FLAG_STRING, NULL, "directory to write config.json to", NULL},
+        {"rootless", 0, FLAG_BOOL, NULL, "a spec for a rootless container", NULL},
+        END_FLAGS,
 };
 static const struct flag_spec exec_flags[] = {
-	{"process", 'p', FLAG_STRING, NULL, "path to a process.json", NULL},
-	{"console-socket", 0, FLAG_STRING, NULL, "unix socket to receive the pty master", NULL},
-	{"cwd", 0, FLAG_STRING, NULL, "current working directory in the container", NULL},
-	{"env", 'e', FLAG_LIST, NULL, "set environment variables", NULL},
-	{"tty", 't', FLAG_BOOL, NULL, "allocate a pseudo-TTY", NULL},
-	{"user", 'u', FLAG_STRING, NULL, "UID[:GID]", NULL},
-	{"additional-gids", 'g', FLAG_LIST, NULL, "additional gids", NULL},
-	{"cap", 'c', FLAG_LIST, NULL, "add a capability", NULL},
-	{"no-new-privs", 0, FLAG_BOOL, NULL, "set no_new_privs", NULL},
-	{"apparmor", 0, FLAG_STRING, NULL, "AppArmor profile", NULL},
-	{"process-label", 0, FLAG_STRING, NULL, "SELinux label", NULL},
-	{"pid-file", 0, FLAG_STRING, NULL, "file to write the process id to", NULL},
-	{"detach", 'd', FLAG_BOOL, NULL, "detach from the process", NULL},
-	{"preserve-fds", 0, FLAG_INT, NULL, "pass N additional fds", NULL},
-	END_FLAGS,
+        {"process", 'p', FLAG_STRING, NULL, "path to a process.json", NULL},
+        {"console-socket", 0, FLAG_STRING, NULL, "unix socket to receive the pty master", NULL},
+        {"cwd", 0, FLAG_STRING, NULL, "current working directory in the container", NULL},
+        {"env", 'e', FLAG_LIST, NULL, "set environment variables", NULL},
+        {"tty", 't', FLAG_BOOL, NULL, "allocate a pseudo-TTY", NULL},
+        {"user", 'u', FLAG_STRING, NULL, "UID[:GID]", NULL},
+        {"additional-gids", 'g', FLAG_LIST, NULL, "additional gids", NULL},
+        {"cap", 'c', FLAG_LIST, NULL, "add a capability", NULL},
+        {"no-new-privs", 0, FLAG_BOOL, NULL, "set no_new_privs", NULL},
+        {"apparmor", 0, FLAG_STRING, NULL, "AppArmor profile", NULL},
+        {"process-label", 0, FLAG_STRING, NULL, "SELinux label", NULL},
+        {"pid-file", 0, FLAG_STRING, NULL, "file to write the process id to", NULL},
+        {"detach", 'd', FLAG_BOOL, NULL, "detach from the process", NULL},
+        {"preserve-fds", 0, FLAG_INT, NULL, "pass N additional fds", NULL},
+        END_FLAGS,
 };
 static const struct flag_spec update_flags[] = {
-	{"resources", 'r', FLAG_STRING, NULL, "resources JSON file, or - for stdin", NULL},
-	{"memory", 0, FLAG_STRING, NULL, "memory limit in bytes", NULL},
-	{"memory-reservation", 0, FLAG_STRING, NULL, "memory soft limit in bytes", NULL},
-	{"memory-swap", 0, FLAG_STRING, NULL, "memory + swap limit in bytes", NULL},
-	{"cpu-shares", 0, FLAG_STRING, NULL, "CPU shares", NULL},
-	{"cpu-period", 0, FLAG_STRING, NULL, "CFS period (us)", NULL},
-	{"cpu-quota", 0, FLAG_STRING, NULL, "CFS quota (us)", NULL},
-	{"cpuset-cpus", 0, FLAG_STRING, NULL, "CPUs to use", NULL},
-	{"cpuset-mems", 0, FLAG_STRING, NULL, "memory nodes to use", NULL},
-	{"pids-limit", 0, FLAG_STRING, NULL, "maximum number of pids", NULL},
-	{"blkio-weight", 0, FLAG_STRING, NULL, "block IO weight (10-1000)", NULL},
-	END_FLAGS,
+        {"resources", 'r', FLAG_STRING, NULL, "resources JSON file, or - for stdin", NULL},
+        {"memory", 0, FLAG_STRING, NULL, "memory limit in bytes", NULL},
+        {"memory-reservation", 0, FLAG_STRING, NULL, "memory soft limit in bytes", NULL},
+        {"memory-swap", 0, FLAG_STRING, NULL, "memory + swap limit in bytes", NULL},
+        {"cpu-shares", 0, FLAG_STRING, NULL, "CPU shares", NULL},
+        {"cpu-period", 0, FLAG_STRING, NULL, "CFS period (us)", NULL},
+        {"cpu-quota", 0, FLAG_STRING, NULL, "CFS quota (us)", NULL},
+        {"cpuset-cpus", 0, FLAG_STRING, NULL, "CPUs to use", NULL},
+        {"cpuset-mems", 0, FLAG_STRING, NULL, "memory nodes to use", NULL},
+        {"pids-limit", 0, FLAG_STRING, NULL, "maximum number of pids", NULL},
+        {"blkio-weight", 0, FLAG_STRING, NULL, "block IO weight (10-1000)", NULL},
+        END_FLAGS,
 };
 
 /* ---- helpers ---- */
@@ -133,11 +142,11 @@ static int bundle_path(const struct flags *f, char **ret, struct husk_error **er
 static void create_opts_from(const struct flags *f, const char *bundle, struct create_opts *o)
 {
 	*o = (struct create_opts){.bundle = bundle,
-				  .pid_file = flags_string(f, "pid-file"),
-				  .console_socket = flags_string(f, "console-socket"),
-				  .no_pivot = flags_bool(f, "no-pivot"),
-				  .no_new_keyring = flags_bool(f, "no-new-keyring"),
-				  .preserve_fds = (int)flags_int(f, "preserve-fds")};
+	                          .pid_file = flags_string(f, "pid-file"),
+	                          .console_socket = flags_string(f, "console-socket"),
+	                          .no_pivot = flags_bool(f, "no-pivot"),
+	                          .no_new_keyring = flags_bool(f, "no-new-keyring"),
+	                          .preserve_fds = (int)flags_int(f, "preserve-fds")};
 }
 
 static int print_json(json_t *j)
@@ -286,7 +295,7 @@ static int cmd_ps(const struct runtime_ctx *rt, const struct flags *f, struct hu
 }
 
 static int cmd_features(const struct runtime_ctx *rt, const struct flags *f,
-			struct husk_error **err)
+                        struct husk_error **err)
 {
 	return print_json(oci_features());
 }
@@ -309,28 +318,27 @@ static int cmd_spec(const struct runtime_ctx *rt, const struct flags *f, struct 
 	return atomic_write_file(path, text, strlen(text), 0644, err);
 }
 
-static int rt_cmd_exec(const struct runtime_ctx *rt, const struct flags *f,
-		       struct husk_error **err)
+static int rt_cmd_exec(const struct runtime_ctx *rt, const struct flags *f, struct husk_error **err)
 {
 	_cleanup_(container_state_freep) struct container_state *st = NULL;
 	struct oci_process *p = NULL;
 	struct exec_args a = {
-		.process_file = flags_string(f, "process"),
-		.cwd = flags_string(f, "cwd"),
-		.env = flags_list(f, "env"),
-		.tty = flags_bool(f, "tty"),
-		.user = flags_string(f, "user"),
-		.additional_gids = flags_list(f, "additional-gids"),
-		.caps = flags_list(f, "cap"),
-		.no_new_privs = flags_bool(f, "no-new-privs"),
-		.apparmor = flags_string(f, "apparmor"),
-		.label = flags_string(f, "process-label"),
-		.argv = flags_args(f) + 1,
+	        .process_file = flags_string(f, "process"),
+	        .cwd = flags_string(f, "cwd"),
+	        .env = flags_list(f, "env"),
+	        .tty = flags_bool(f, "tty"),
+	        .user = flags_string(f, "user"),
+	        .additional_gids = flags_list(f, "additional-gids"),
+	        .caps = flags_list(f, "cap"),
+	        .no_new_privs = flags_bool(f, "no-new-privs"),
+	        .apparmor = flags_string(f, "apparmor"),
+	        .label = flags_string(f, "process-label"),
+	        .argv = flags_args(f) + 1,
 	};
 	struct exec_opts o = {.pid_file = flags_string(f, "pid-file"),
-			      .console_socket = flags_string(f, "console-socket"),
-			      .detach = flags_bool(f, "detach"),
-			      .preserve_fds = (int)flags_int(f, "preserve-fds")};
+	                      .console_socket = flags_string(f, "console-socket"),
+	                      .detach = flags_bool(f, "detach"),
+	                      .preserve_fds = (int)flags_int(f, "preserve-fds")};
 	int status = 0, r = container_state_load(rt, arg(f, 0), &st, err);
 
 	r = r ?: exec_args_process(st->config, &a, &p, err);
@@ -343,12 +351,11 @@ static int rt_cmd_exec(const struct runtime_ctx *rt, const struct flags *f,
 }
 
 static int rt_cmd_update(const struct runtime_ctx *rt, const struct flags *f,
-			 struct husk_error **err)
+                         struct husk_error **err)
 {
-	static const char *const keys[] = {"memory",     "memory-reservation", "memory-swap",
-					   "cpu-shares", "cpu-period",         "cpu-quota",
-					   "cpuset-cpus", "cpuset-mems",       "pids-limit",
-					   "blkio-weight"};
+	static const char *const keys[] = {
+	        "memory",    "memory-reservation", "memory-swap", "cpu-shares", "cpu-period",
+	        "cpu-quota", "cpuset-cpus",        "cpuset-mems", "pids-limit", "blkio-weight"};
 	const char *values[ELEMENTSOF(keys)];
 	struct oci_resources res;
 	int r;
@@ -364,22 +371,22 @@ static int rt_cmd_update(const struct runtime_ctx *rt, const struct flags *f,
 }
 
 static const struct rt_cmd commands[] = {
-	{"create", cmd_create, create_flags, FLAGS_INTERSPERSED, 1, 1, "[OPTIONS] ID", true},
-	{"start", cmd_start, no_flags, FLAGS_INTERSPERSED, 1, 1, "ID", false},
-	{"run", cmd_run, run_flags, FLAGS_INTERSPERSED, 1, 1, "[OPTIONS] ID", true},
-	{"state", cmd_state, no_flags, FLAGS_INTERSPERSED, 1, 1, "ID", false},
-	{"list", cmd_list, format_flags, FLAGS_INTERSPERSED, 0, 0, "[OPTIONS]", false},
-	{"kill", cmd_kill, kill_flags, FLAGS_INTERSPERSED, 1, 2, "[OPTIONS] ID [SIGNAL]", false},
-	{"delete", cmd_delete, delete_flags, FLAGS_INTERSPERSED, 1, 1, "[OPTIONS] ID", false},
-	{"exec", rt_cmd_exec, exec_flags, FLAGS_STOP_AT_FIRST_ARG, 1, -1,
-	 "[OPTIONS] ID [COMMAND [ARG...]]", true},
-	{"ps", cmd_ps, format_flags, FLAGS_INTERSPERSED, 1, -1, "[OPTIONS] ID", false},
-	{"pause", cmd_pause, no_flags, FLAGS_INTERSPERSED, 1, 1, "ID", false},
-	{"resume", cmd_resume, no_flags, FLAGS_INTERSPERSED, 1, 1, "ID", false},
-	{"update", rt_cmd_update, update_flags, FLAGS_INTERSPERSED, 1, 1, "[OPTIONS] ID", false},
-	{"features", cmd_features, no_flags, FLAGS_INTERSPERSED, 0, 0, "", false},
-	{"spec", cmd_spec, spec_flags, FLAGS_INTERSPERSED, 0, 0, "[OPTIONS]", false},
-	{NULL, NULL, NULL, 0, 0, 0, NULL, false},
+        {"create", cmd_create, create_flags, FLAGS_INTERSPERSED, 1, 1, "[OPTIONS] ID", true},
+        {"start", cmd_start, no_flags, FLAGS_INTERSPERSED, 1, 1, "ID", false},
+        {"run", cmd_run, run_flags, FLAGS_INTERSPERSED, 1, 1, "[OPTIONS] ID", true},
+        {"state", cmd_state, no_flags, FLAGS_INTERSPERSED, 1, 1, "ID", false},
+        {"list", cmd_list, format_flags, FLAGS_INTERSPERSED, 0, 0, "[OPTIONS]", false},
+        {"kill", cmd_kill, kill_flags, FLAGS_INTERSPERSED, 1, 2, "[OPTIONS] ID [SIGNAL]", false},
+        {"delete", cmd_delete, delete_flags, FLAGS_INTERSPERSED, 1, 1, "[OPTIONS] ID", false},
+        {"exec", rt_cmd_exec, exec_flags, FLAGS_STOP_AT_FIRST_ARG, 1, -1,
+         "[OPTIONS] ID [COMMAND [ARG...]]", true},
+        {"ps", cmd_ps, format_flags, FLAGS_INTERSPERSED, 1, -1, "[OPTIONS] ID", false},
+        {"pause", cmd_pause, no_flags, FLAGS_INTERSPERSED, 1, 1, "ID", false},
+        {"resume", cmd_resume, no_flags, FLAGS_INTERSPERSED, 1, 1, "ID", false},
+        {"update", rt_cmd_update, update_flags, FLAGS_INTERSPERSED, 1, 1, "[OPTIONS] ID", false},
+        {"features", cmd_features, no_flags, FLAGS_INTERSPERSED, 0, 0, "", false},
+        {"spec", cmd_spec, spec_flags, FLAGS_INTERSPERSED, 0, 0, "[OPTIONS]", false},
+        {NULL, NULL, NULL, 0, 0, 0, NULL, false},
 };
 
 /* urfave/cli (runc) accepts "-root x" as well as "--root x": rewrite a
@@ -405,7 +412,7 @@ static void normalize_single_dash(int argc, char **argv, const struct flag_spec 
 static void usage(FILE *out)
 {
 	fprintf(out, "Usage: husk-runtime [GLOBAL OPTIONS] COMMAND [OPTIONS] ID\n\nAn OCI runtime "
-		     "with runc's command line.\n\nCommands:\n");
+	             "with runc's command line.\n\nCommands:\n");
 	for (const struct rt_cmd *c = commands; c->name; c++)
 		fprintf(out, "  %-9s %s\n", c->name, c->usage);
 	fprintf(out, "\nGlobal options:\n");
@@ -418,7 +425,7 @@ static int setup_log(const struct flags *g, struct husk_error **err)
 
 	if (!streq(fmt, "text") && !streq(fmt, "json"))
 		return error_set(err, EINVAL, "invalid --log-format \"%s\": expected text or json",
-				 fmt);
+		                 fmt);
 	log_set_format(streq(fmt, "json") ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
 	log_set_level(flags_bool(g, "debug") ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN);
 	if (flags_string(g, "log") && log_open(flags_string(g, "log")) < 0)
@@ -426,8 +433,8 @@ static int setup_log(const struct flags *g, struct husk_error **err)
 	return 0;
 }
 
-static int run_command(const struct rt_cmd *c, const struct runtime_ctx *rt, int argc,
-		       char **argv, struct husk_error **err)
+static int run_command(const struct rt_cmd *c, const struct runtime_ctx *rt, int argc, char **argv,
+                       struct husk_error **err)
 {
 	_cleanup_(flags_freep) struct flags *f = NULL;
 	int n, r;

@@ -459,8 +459,8 @@ static int fill_dirs(struct cgroup *cg, const struct cgroup_layout *l, const cha
 }
 
 /* mkdir each component below the mount, recording what we made. */
-static int make_dir(struct cgroup *cg, const struct cgroup_dir *d, char ***made,
-                    struct husk_error **err)
+static int make_parents(struct cgroup *cg, const struct cgroup_dir *d, char ***made,
+                        struct husk_error **err)
 {
 	_cleanup_free_ char *p = strdup(d->path);
 	int r;
@@ -486,6 +486,26 @@ static int make_dir(struct cgroup *cg, const struct cgroup_dir *d, char ***made,
 	return 0;
 }
 
+/* The leaf first: its parents usually exist already (one mkdir instead
+ * of one per component). *ret_fresh: we made the leaf, so it is empty. */
+static int make_dir(struct cgroup *cg, const struct cgroup_dir *d, char ***made, bool *ret_fresh,
+                    struct husk_error **err)
+{
+	*ret_fresh = false;
+	if (mkdir(d->path, 0755) == 0) {
+		*ret_fresh = true;
+		if (strv_push(made, d->path) < 0)
+			return error_set(err, ENOMEM, "out of memory");
+		return cg->ops->prepare_dir ? cg->ops->prepare_dir(d, d->path, err) : 0;
+	}
+	if (errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return error_set_errno(err, errno, "mkdir \"%s\"", d->path);
+	*ret_fresh = true;
+	return make_parents(cg, d, made, err);
+}
+
 static void remove_made(char **made)
 {
 	for (size_t n = strv_length(made); n > 0; n--)
@@ -495,14 +515,14 @@ static void remove_made(char **made)
 static int collect_pids(const char *dir, pid_t **v, size_t *n, struct husk_error **err);
 
 /* An existing cgroup is reused only when no process is in it. */
-static int check_empty(struct cgroup *cg, struct husk_error **err)
+static int check_empty(struct cgroup *cg, const bool *fresh, struct husk_error **err)
 {
 	for (size_t i = 0; i < cg->n_dirs; i++) {
 		_cleanup_free_ pid_t *pids = NULL;
 		size_t n = 0;
 		int r;
 
-		if (cg->dirs[i].dup)
+		if (cg->dirs[i].dup || fresh[i])
 			continue;
 		r = collect_pids(cg->dirs[i].path, &pids, &n, err);
 		if (r < 0)
@@ -531,11 +551,12 @@ int cgroup_create(const struct cgroup_layout *layout, const char *cgroups_path, 
 	if (rel[0] != '/' && (r = read_file("/proc/self/cgroup", 1 << 16, &self, NULL, err)) < 0)
 		return r;
 	r = fill_dirs(cg, layout, self, rel, err);
+	bool fresh[CGROUP_MAX_CONTROLLERS + 1] = {false};
 	for (size_t i = 0; r >= 0 && i < cg->n_dirs; i++)
 		if (!cg->dirs[i].dup)
-			r = make_dir(cg, &cg->dirs[i], &made, err);
+			r = make_dir(cg, &cg->dirs[i], &made, &fresh[i], err);
 	if (r >= 0)
-		r = check_empty(cg, err);
+		r = check_empty(cg, fresh, err);
 	if (r < 0) {
 		remove_made(made); /* a failed create leaves nothing behind */
 		return r;
@@ -635,6 +656,67 @@ int cgroup_attach(struct cgroup *cg, pid_t pid, struct husk_error **err)
 		r = cg_writef(cg->dirs[i].path, "cgroup.procs", err, "%d", (int)pid);
 		if (r < 0)
 			return r;
+	}
+	return 0;
+}
+
+static int open_attach_file(const char *dir, const char *file, struct husk_error **err)
+{
+	_cleanup_free_ char *p = path_join(dir, file);
+	int fd = p ? open(p, O_WRONLY | O_CLOEXEC) : -ENOMEM;
+
+	if (fd < 0)
+		return error_set_errno(err, p ? errno : ENOMEM, "open \"%s/%s\"", dir, file);
+	return fd;
+}
+
+int cgroup_attach_prepare(struct cgroup *cg, int *ret_dirfd, int **ret_fds, size_t *ret_n,
+                          struct husk_error **err)
+{
+	_cleanup_free_ int *fds = calloc(cg->n_dirs + 1, sizeof(int));
+	const struct cgroup_dir *u = NULL;
+	size_t n = 0;
+	int r = 0;
+
+	if (!fds)
+		return error_set(err, ENOMEM, "out of memory");
+	*ret_dirfd = -1;
+	for (size_t i = 0; i < cg->n_dirs && r >= 0; i++) {
+		if (cg->dirs[i].dup)
+			continue;
+		if (isempty(cg->dirs[i].controller)) {
+			u = &cg->dirs[i];
+			continue;
+		}
+		r = fds[n] = open_attach_file(cg->dirs[i].path, "tasks", err);
+		n += r >= 0;
+	}
+	if (r >= 0 && u) {
+		r = fds[n] = open_attach_file(u->path, "cgroup.procs", err);
+		n += r >= 0;
+		*ret_dirfd = open(u->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (r >= 0 && *ret_dirfd < 0)
+			r = error_set_errno(err, errno, "open \"%s\"", u->path);
+	}
+	if (r < 0) {
+		for (size_t i = 0; i < n; i++)
+			safe_close(fds[i]);
+		*ret_dirfd = safe_close(*ret_dirfd);
+		return r;
+	}
+	*ret_fds = TAKE_PTR(fds);
+	*ret_n = n;
+	return 0;
+}
+
+int cgroup_attach_self(const int *fds, size_t n, bool into_cgroup)
+{
+	/* the cgroup2 procs fd, when there is one, is last */
+	for (size_t i = 0; i < n; i++) {
+		if (into_cgroup && i + 1 == n)
+			break;
+		if (RETRY_EINTR(pwrite(fds[i], "0", 1, 0)) < 0)
+			return -errno;
 	}
 	return 0;
 }

@@ -31,11 +31,11 @@ enum cgroup_flags {
  * `id` names the default path when cgroups_path is NULL
  * ("/husk/<id>"). */
 int cgroup_create(const struct cgroup_layout *layout, const char *cgroups_path, const char *id,
-		  enum cgroup_flags flags, struct cgroup **ret, struct husk_error **err);
+                  enum cgroup_flags flags, struct cgroup **ret, struct husk_error **err);
 /* Re-open an existing container cgroup (for update/pause/stats/delete),
  * from the paths saved in the state (cgroup_paths_json). */
 int cgroup_open(const struct cgroup_layout *layout, json_t *paths, struct cgroup **ret,
-		struct husk_error **err);
+                struct husk_error **err);
 /* The per-hierarchy paths, for the container's state file. */
 json_t *cgroup_paths_json(const struct cgroup *cg);
 
@@ -43,9 +43,23 @@ json_t *cgroup_paths_json(const struct cgroup *cg);
  * hugetlb, net_cls/prio, unified). kernel memory is ignored with a
  * warning in *ret_warnings (strv, may be NULL). -errno naming the file. */
 int cgroup_apply(struct cgroup *cg, const struct oci_resources *r, char ***ret_warnings,
-		 struct husk_error **err);
+                 struct husk_error **err);
 /* Move pid into the cgroup in every hierarchy. */
 int cgroup_attach(struct cgroup *cg, pid_t pid, struct husk_error **err);
+/* Attaching a process by pid (cgroup_attach) costs an RCU grace period
+ * per call (the global threadgroup rwsem): several ms. A child moving
+ * itself is cheap: v1 "tasks" with "0" moves only the calling thread
+ * without that lock, and clone3(CLONE_INTO_CGROUP) puts a child straight
+ * into a cgroup2 directory. Prepare both: *ret_dirfd is the cgroup2
+ * directory (or -1 when there is none), ret_fds the v1 "tasks" files
+ * (opened here, so the write is checked with our credentials even from a
+ * user namespace), plus the cgroup2 "cgroup.procs" as the last fd for a
+ * kernel without CLONE_INTO_CGROUP. */
+int cgroup_attach_prepare(struct cgroup *cg, int *ret_dirfd, int **ret_fds, size_t *ret_n,
+                          struct husk_error **err);
+/* In the (single-threaded) child: write "0" to each fd. `into_cgroup`:
+ * the child was born in the cgroup2 directory, skip its procs fd. */
+int cgroup_attach_self(const int *fds, size_t n, bool into_cgroup);
 /* Freeze (true) or thaw (false), waiting until the state is reached. */
 int cgroup_freeze(struct cgroup *cg, bool frozen, struct husk_error **err);
 /* Whether the cgroup is frozen now. */

@@ -49,7 +49,8 @@ static int add_gids(json_t *proc, char *const *gids, struct husk_error **err)
 		uint64_t v;
 		if (str_to_uint64(*g, &v) < 0 || v > UINT32_MAX) {
 			json_decref(arr);
-			return error_set(err, EINVAL, "--additional-gids \"%s\": expected a gid", *g);
+			return error_set(err, EINVAL, "--additional-gids \"%s\": expected a gid",
+			                 *g);
 		}
 		json_array_append_new(arr, json_integer((json_int_t)v));
 	}
@@ -104,7 +105,7 @@ static int apply_flags(json_t *proc, const struct exec_args *a, struct husk_erro
 }
 
 int exec_args_process(json_t *config, const struct exec_args *a, struct oci_process **ret,
-		      struct husk_error **err)
+                      struct husk_error **err)
 {
 	_cleanup_json_ json_t *proc = NULL;
 	int r;
@@ -129,7 +130,7 @@ int exec_args_process(json_t *config, const struct exec_args *a, struct oci_proc
 }
 
 static int set_num(json_t *obj, const char *key, const char *flag, const char *value,
-		   struct husk_error **err)
+                   struct husk_error **err)
 {
 	int64_t v;
 
@@ -157,16 +158,16 @@ static int from_flags(json_t *res, const char *const *v, struct husk_error **err
 		const char *section, *key, *flag;
 		bool string;
 	} map[] = {
-		{"memory", "limit", "memory", false},
-		{"memory", "reservation", "memory-reservation", false},
-		{"memory", "swap", "memory-swap", false},
-		{"cpu", "shares", "cpu-shares", false},
-		{"cpu", "period", "cpu-period", false},
-		{"cpu", "quota", "cpu-quota", false},
-		{"cpu", "cpus", "cpuset-cpus", true},
-		{"cpu", "mems", "cpuset-mems", true},
-		{"pids", "limit", "pids-limit", false},
-		{"blockIO", "weight", "blkio-weight", false},
+	        {"memory", "limit", "memory", false},
+	        {"memory", "reservation", "memory-reservation", false},
+	        {"memory", "swap", "memory-swap", false},
+	        {"cpu", "shares", "cpu-shares", false},
+	        {"cpu", "period", "cpu-period", false},
+	        {"cpu", "quota", "cpu-quota", false},
+	        {"cpu", "cpus", "cpuset-cpus", true},
+	        {"cpu", "mems", "cpuset-mems", true},
+	        {"pids", "limit", "pids-limit", false},
+	        {"blockIO", "weight", "blkio-weight", false},
 	};
 	int r = 0;
 
@@ -183,7 +184,7 @@ static int from_flags(json_t *res, const char *const *v, struct husk_error **err
 }
 
 int update_args_resources(const char *resources_file, const char *const *values,
-			  struct oci_resources *ret, struct husk_error **err)
+                          struct oci_resources *ret, struct husk_error **err)
 {
 	_cleanup_json_ json_t *res = NULL;
 	_cleanup_free_ char *buf = NULL;

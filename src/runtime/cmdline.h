@@ -25,10 +25,10 @@ struct exec_args {
 
 /* The process to exec. config is the container's config.json. */
 int exec_args_process(json_t *config, const struct exec_args *a, struct oci_process **ret,
-		      struct husk_error **err);
+                      struct husk_error **err);
 
 /* Order of `values`: memory, memory-reservation, memory-swap, cpu-shares,
  * cpu-period, cpu-quota, cpuset-cpus, cpuset-mems, pids-limit,
  * blkio-weight (NULL = not given). resources_file "-" reads stdin. */
 int update_args_resources(const char *resources_file, const char *const *values,
-			  struct oci_resources *ret, struct husk_error **err);
+                          struct oci_resources *ret, struct husk_error **err);

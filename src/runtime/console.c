@@ -28,7 +28,7 @@ int console_socket_connect(const char *path, struct husk_error **err)
 }
 
 int console_open(const char *ptmx_path, int *ret_master, char **ret_slave_path,
-		 struct husk_error **err)
+                 struct husk_error **err)
 {
 	_cleanup_close_ int m = open(ptmx_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	_cleanup_free_ char *dir = NULL;
@@ -51,8 +51,10 @@ int console_send_fd(int sock, int fd, const char *name)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
 	struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf)};
+	struct msghdr mh = {.msg_iov = &iov,
+	                    .msg_iovlen = 1,
+	                    .msg_control = cbuf,
+	                    .msg_controllen = sizeof(cbuf)};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 
 	c->cmsg_level = SOL_SOCKET;
@@ -66,8 +68,10 @@ int console_recv_fd(int sock)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))] = {0}, name[256];
 	struct iovec iov = {.iov_base = name, .iov_len = sizeof(name)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf)};
+	struct msghdr mh = {.msg_iov = &iov,
+	                    .msg_iovlen = 1,
+	                    .msg_control = cbuf,
+	                    .msg_controllen = sizeof(cbuf)};
 	struct cmsghdr *c;
 	int fd;
 
@@ -109,7 +113,8 @@ void console_proxy(int master)
 {
 	struct termios saved, raw;
 	bool tty = tcgetattr(STDIN_FILENO, &saved) == 0;
-	struct pollfd p[2] = {{.fd = STDIN_FILENO, .events = POLLIN}, {.fd = master, .events = POLLIN}};
+	struct pollfd p[2] = {{.fd = STDIN_FILENO, .events = POLLIN},
+	                      {.fd = master, .events = POLLIN}};
 	struct winsize ws;
 
 	if (tty) {

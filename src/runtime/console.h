@@ -11,7 +11,7 @@ int console_socket_connect(const char *path, struct husk_error **err);
 /* Open a new pty master from ptmx_path (e.g. "<rootfs>/dev/pts/ptmx");
  * *ret_slave_path gets the slave's path ("<pts dir>/N"). */
 int console_open(const char *ptmx_path, int *ret_master, char **ret_slave_path,
-		 struct husk_error **err);
+                 struct husk_error **err);
 /* Send fd over sock with SCM_RIGHTS (name is carried as the payload). */
 int console_send_fd(int sock, int fd, const char *name);
 /* Receive an fd sent with console_send_fd; -errno. */

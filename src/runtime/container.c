@@ -3,7 +3,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -39,15 +38,17 @@ struct creation {
 	bool dir_made;
 	int sync[2], fifo_fd, console_fd;
 	int ns_fds[OCI_NS_COUNT];
+	int cg_dirfd, *cg_fds;
+	size_t n_cg_fds;
 	pid_t pid;
 	int tty_master; /* foreground run with a terminal */
 };
 
 static void creation_init(struct creation *c, const struct runtime_ctx *rt, const char *id,
-			  const struct create_opts *o)
+                          const struct create_opts *o)
 {
 	*c = (struct creation){.rt = rt, .id = id, .o = o};
-	c->sync[0] = c->sync[1] = c->fifo_fd = c->console_fd = c->tty_master = -1;
+	c->sync[0] = c->sync[1] = c->fifo_fd = c->console_fd = c->tty_master = c->cg_dirfd = -1;
 	for (int i = 0; i < OCI_NS_COUNT; i++)
 		c->ns_fds[i] = -1;
 }
@@ -73,6 +74,10 @@ static void creation_release(struct creation *c, bool failed)
 		safe_close(c->tty_master);
 	for (int i = 0; i < OCI_NS_COUNT; i++)
 		safe_close(c->ns_fds[i]);
+	for (size_t i = 0; i < c->n_cg_fds; i++)
+		safe_close(c->cg_fds[i]);
+	free(c->cg_fds);
+	safe_close(c->cg_dirfd);
 	oci_spec_free(c->spec);
 	free(c->dir);
 	free(c->rootfs);
@@ -96,32 +101,24 @@ static int load_spec(struct creation *c, struct husk_error **err)
 	if (!c->spec)
 		return -EINVAL;
 	if (!c->spec->process)
-		return error_set(err, EINVAL, "config.json: process: required to create a "
-					      "container");
+		return error_set(err, EINVAL,
+		                 "config.json: process: required to create a "
+		                 "container");
 	if (c->spec->linux_.has_intel_rdt)
 		return error_set(err, ENOTSUP, "linux.intelRdt: not supported by husk-runtime");
 	if (!oci_spec_namespace(c->spec, OCI_NS_MOUNT) ||
 	    oci_spec_namespace(c->spec, OCI_NS_MOUNT)->path)
-		return error_set(err, EINVAL, "linux.namespaces: a new mount namespace is required");
+		return error_set(err, EINVAL,
+		                 "linux.namespaces: a new mount namespace is required");
 	c->rootfs = path_is_absolute(c->spec->root_path)
-			    ? strdup(c->spec->root_path)
-			    : path_join(c->o->bundle, c->spec->root_path);
+	                    ? strdup(c->spec->root_path)
+	                    : path_join(c->o->bundle, c->spec->root_path);
 	if (!c->rootfs)
 		return error_set(err, ENOMEM, "out of memory");
 	struct stat st;
 	if (stat(c->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
 		return error_set(err, ENOENT, "root.path \"%s\": not a directory", c->rootfs);
 	return 0;
-}
-
-static int save_config_copy(struct creation *c, struct husk_error **err)
-{
-	_cleanup_free_ char *text = json_compact(c->spec->raw), *path = NULL;
-
-	path = path_join(c->dir, CONFIG_COPY);
-	if (!text || !path)
-		return error_set(err, ENOMEM, "out of memory");
-	return atomic_write_file(path, text, strlen(text), 0600, err);
 }
 
 static int make_fifo(struct creation *c, struct husk_error **err)
@@ -149,7 +146,8 @@ static int prepare_namespaces(struct creation *c, struct husk_error **err)
 			continue;
 		c->ns_fds[ns->type] = open(ns->path, O_RDONLY | O_CLOEXEC);
 		if (c->ns_fds[ns->type] < 0)
-			return error_set_errno(err, errno, "linux.namespaces: open \"%s\"", ns->path);
+			return error_set_errno(err, errno, "linux.namespaces: open \"%s\"",
+			                       ns->path);
 	}
 	if (c->ns_fds[OCI_NS_PID] >= 0) {
 		if (setns(c->ns_fds[OCI_NS_PID], CLONE_NEWPID) < 0)
@@ -167,7 +165,7 @@ static int prepare_namespaces(struct creation *c, struct husk_error **err)
 static unsigned long clone_flags(const struct oci_spec *s)
 {
 	static const enum oci_ns_type at_clone[] = {OCI_NS_MOUNT, OCI_NS_PID, OCI_NS_NETWORK,
-						    OCI_NS_IPC,   OCI_NS_UTS, OCI_NS_USER};
+	                                            OCI_NS_IPC,   OCI_NS_UTS, OCI_NS_USER};
 	unsigned long f = 0;
 
 	for (size_t i = 0; i < ELEMENTSOF(at_clone); i++) {
@@ -184,12 +182,14 @@ static int setup_resources(struct creation *c, struct husk_error **err)
 	int r;
 
 	r = cgroup_probe(NULL, NULL, &c->layout, err);
-	r = r ?: cgroup_create(&c->layout, c->spec->linux_.cgroups_path, c->id,
-			       c->rt->systemd_cgroup ? CGROUP_SYSTEMD : 0, &c->cg, err);
+	r = r
+	            ?: cgroup_create(&c->layout, c->spec->linux_.cgroups_path, c->id,
+	                             c->rt->systemd_cgroup ? CGROUP_SYSTEMD : 0, &c->cg, err);
 	if (r == 0 && (r = lifecycle_default_devices(c->spec, err)) == 0)
 		r = cgroup_apply(c->cg, &c->spec->linux_.resources, &warnings, err);
 	STRV_FOREACH (w, warnings)
 		log_warn("%s", *w);
+	r = r ?: cgroup_attach_prepare(c->cg, &c->cg_dirfd, &c->cg_fds, &c->n_cg_fds, err);
 	if (r == 0 && c->spec->linux_.seccomp.present)
 		r = seccomp_build(c->rt, &c->spec->linux_.seccomp, &c->seccomp, err);
 	return r;
@@ -212,6 +212,9 @@ static int open_fds(struct creation *c, bool with_fifo, struct husk_error **err)
 	c->fifo_fd = fd_above(c->fifo_fd, min);
 	c->console_fd = fd_above(c->console_fd, min);
 	c->sync[0] = fd_above(c->sync[0], min);
+	c->cg_dirfd = fd_above(c->cg_dirfd, min);
+	for (size_t i = 0; i < c->n_cg_fds; i++)
+		c->cg_fds[i] = fd_above(c->cg_fds[i], min);
 	c->sync[1] = fd_above(c->sync[1], min);
 	for (int i = 0; i < OCI_NS_COUNT; i++)
 		c->ns_fds[i] = fd_above(c->ns_fds[i], min);
@@ -229,26 +232,28 @@ static int spawn_init(struct creation *c, bool with_fifo, struct husk_error **er
 	const struct oci_namespace *cg_ns = oci_spec_namespace(c->spec, OCI_NS_CGROUP);
 	const struct oci_namespace *user_ns = oci_spec_namespace(c->spec, OCI_NS_USER);
 	struct init_args a = {
-		.id = c->id,
-		.spec = c->spec,
-		.opts = c->o,
-		.rootfs = c->rootfs,
-		.sync_fd = c->sync[1],
-		.fifo_fd = with_fifo ? c->fifo_fd : -1,
-		.console_fd = c->console_fd,
-		.seccomp = c->seccomp,
-		.new_userns = user_ns && !user_ns->path,
-		.new_cgroupns = cg_ns && !cg_ns->path,
-		.hooks_sync = needs_hooks_sync(c->spec),
-		.proxy_tty = !with_fifo && !c->o->detach && !c->o->console_socket &&
-			     c->spec->process->terminal,
+	        .id = c->id,
+	        .spec = c->spec,
+	        .opts = c->o,
+	        .rootfs = c->rootfs,
+	        .sync_fd = c->sync[1],
+	        .fifo_fd = with_fifo ? c->fifo_fd : -1,
+	        .console_fd = c->console_fd,
+	        .seccomp = c->seccomp,
+	        .cg_fds = c->cg_fds,
+	        .n_cg_fds = c->n_cg_fds,
+	        .new_userns = user_ns && !user_ns->path,
+	        .new_cgroupns = cg_ns && !cg_ns->path,
+	        .hooks_sync = needs_hooks_sync(c->spec),
+	        .proxy_tty = !with_fifo && !c->o->detach && !c->o->console_socket &&
+	                     c->spec->process->terminal,
 	};
 	pid_t pid;
 
 	memcpy(a.ns_fds, c->ns_fds, sizeof(a.ns_fds));
 	if (c->spec->process->terminal && !c->o->console_socket && !a.proxy_tty)
 		return error_set(err, EINVAL, "process.terminal: --console-socket is required");
-	pid = (pid_t)syscall(SYS_clone, clone_flags(c->spec) | SIGCHLD, 0, 0, 0, 0);
+	pid = lifecycle_clone(clone_flags(c->spec), c->cg_dirfd, &a.cg_into);
 	if (pid < 0)
 		return error_set_errno(err, errno, "clone the container init");
 	if (pid == 0) {
@@ -265,7 +270,7 @@ static int save_state(struct creation *c, struct husk_error **err);
 static json_t *state_doc(const struct creation *c, const char *status)
 {
 	return json_pack("{s:s, s:s, s:s, s:i, s:s}", "ociVersion", c->spec->oci_version, "id",
-			 c->id, "status", status, "pid", (int)c->pid, "bundle", c->o->bundle);
+	                 c->id, "status", status, "pid", (int)c->pid, "bundle", c->o->bundle);
 }
 
 /* After the clone: ids, cgroup, go; hooks; wait for the init's answer. */
@@ -276,7 +281,7 @@ static int drive_init(struct creation *c, bool with_fifo, struct husk_error **er
 
 	if (user_ns && !user_ns->path)
 		r = lifecycle_write_id_maps(c->pid, &c->spec->linux_, err);
-	r = r ?: cgroup_attach(c->cg, c->pid, err);
+	/* (the init moves itself into the cgroup: see cgroup_attach_prepare) */
 	/* saved while the init waits for GO: it cannot have exited yet */
 	r = r ?: save_state(c, err);
 	if (r == 0 && sync_send(c->sync[0], SYNC_GO, NULL, 0) < 0)
@@ -304,20 +309,20 @@ static int drive_init(struct creation *c, bool with_fifo, struct husk_error **er
 static int save_state(struct creation *c, struct husk_error **err)
 {
 	struct container_state st = {.id = (char *)c->id,
-				     .bundle = (char *)c->o->bundle,
-				     .rootfs = c->rootfs,
-				     .pid = c->pid};
-	char created[48];
-	struct passwd *pw = getpwuid(geteuid());
+	                             .bundle = (char *)c->o->bundle,
+	                             .rootfs = c->rootfs,
+	                             .pid = c->pid};
+	char created[48], owner[64];
 	int r;
 
 	if (proc_start_time(c->pid, &st.pid_start) < 0)
 		return error_set(err, ESRCH, "the container init exited during create");
 	log_format_time(created, sizeof(created));
 	st.created = created;
-	st.owner = pw ? pw->pw_name : (char *)"";
+	st.owner = lifecycle_user_name(geteuid(), owner, sizeof(owner));
 	st.cgroup_paths = cgroup_paths_json(c->cg);
 	st.annotations = lifecycle_annotations_json(c->spec);
+	st.config = c->spec->raw;
 	r = state_save(c->rt, &st, err);
 	json_decref(st.cgroup_paths);
 	json_decref(st.annotations);
@@ -335,7 +340,6 @@ static int do_create(struct creation *c, bool with_fifo, struct husk_error **err
 		r = c->dir ? state_dir_create(c->rt, c->id, err) : -ENOMEM;
 		c->dir_made = r == 0;
 	}
-	r = r ?: save_config_copy(c, err);
 	r = r ?: setup_resources(c, err);
 	r = r ?: prepare_namespaces(c, err);
 	r = r ?: open_fds(c, with_fifo, err);
@@ -347,7 +351,7 @@ static int do_create(struct creation *c, bool with_fifo, struct husk_error **err
 }
 
 int container_create(const struct runtime_ctx *rt, const char *id, const struct create_opts *o,
-		     struct husk_error **err)
+                     struct husk_error **err)
 {
 	struct creation c;
 	int r;
@@ -378,7 +382,7 @@ static int wait_exec(int fd, struct husk_error **err)
 }
 
 int container_run(const struct runtime_ctx *rt, const char *id, const struct create_opts *o,
-		  int *ret_status, struct husk_error **err)
+                  int *ret_status, struct husk_error **err)
 {
 	struct creation c;
 	int r;

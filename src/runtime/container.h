@@ -20,7 +20,7 @@
 #define RUNTIME_DEFAULT_ROOT "/run/husk-runtime"
 
 struct runtime_ctx {
-	const char *root;   /* state root, e.g. /run/husk-runtime */
+	const char *root; /* state root, e.g. /run/husk-runtime */
 	bool systemd_cgroup;
 };
 
@@ -63,36 +63,36 @@ int container_id_check(const char *id, struct husk_error **err);
 
 /* create: the container exists, its init waits for start. */
 int container_create(const struct runtime_ctx *rt, const char *id, const struct create_opts *o,
-		     struct husk_error **err);
+                     struct husk_error **err);
 /* start: let the init exec the process; poststart hooks run. */
 int container_start(const struct runtime_ctx *rt, const char *id, struct husk_error **err);
 /* run: create + start; without detach, wait, forward signals, return the
  * exit status (0..255; 128+N for a signal) in *ret_status and delete. */
 int container_run(const struct runtime_ctx *rt, const char *id, const struct create_opts *o,
-		  int *ret_status, struct husk_error **err);
+                  int *ret_status, struct husk_error **err);
 
 /* Load the state with the current status. -ENOENT when unknown. */
-int container_state_load(const struct runtime_ctx *rt, const char *id,
-			 struct container_state **ret, struct husk_error **err);
+int container_state_load(const struct runtime_ctx *rt, const char *id, struct container_state **ret,
+                         struct husk_error **err);
 /* The OCI state JSON (ociVersion, id, status, pid, bundle, annotations). */
 json_t *container_state_json(const struct container_state *st);
 void container_state_free(struct container_state *st);
 DEFINE_CLEANUP_FUNC(struct container_state *, container_state_free)
 /* Every container under the root, NULL-terminated array. */
 int container_list(const struct runtime_ctx *rt, struct container_state ***ret,
-		   struct husk_error **err);
+                   struct husk_error **err);
 
 int container_kill(const struct runtime_ctx *rt, const char *id, int sig, bool all,
-		   struct husk_error **err);
+                   struct husk_error **err);
 int container_delete(const struct runtime_ctx *rt, const char *id, bool force,
-		     struct husk_error **err);
+                     struct husk_error **err);
 int container_pause(const struct runtime_ctx *rt, const char *id, struct husk_error **err);
 int container_resume(const struct runtime_ctx *rt, const char *id, struct husk_error **err);
 int container_update(const struct runtime_ctx *rt, const char *id, const struct oci_resources *r,
-		     struct husk_error **err);
+                     struct husk_error **err);
 /* The pids in the container's cgroup. */
 int container_pids(const struct runtime_ctx *rt, const char *id, pid_t **ret, size_t *ret_n,
-		   struct husk_error **err);
+                   struct husk_error **err);
 
 struct exec_opts {
 	struct oci_process *process; /* owned by the caller */
@@ -104,4 +104,4 @@ struct exec_opts {
 /* exec a process in a running container. Without detach, waits and
  * returns its exit status in *ret_status. */
 int container_exec(const struct runtime_ctx *rt, const char *id, const struct exec_opts *o,
-		   int *ret_status, struct husk_error **err);
+                   int *ret_status, struct husk_error **err);

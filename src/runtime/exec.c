@@ -74,11 +74,11 @@ static _noreturn_ void exec_child(struct execution *e)
 		r = console_open("/dev/pts/ptmx", &master, &slave_path, &err);
 		if (r == 0 && e->o->process->console_height)
 			console_resize(master, e->o->process->console_height,
-				       e->o->process->console_width);
+			               e->o->process->console_width);
 		if (r == 0 && (slave = open(slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
 			r = error_set_errno(&err, errno, "open \"%s\"", slave_path);
 		if (r == 0 && console_send_fd(e->proxy_tty ? e->sync[1] : e->console_fd, master,
-					      "console") < 0)
+		                              "console") < 0)
 			r = error_set_errno(&err, errno, "send the pty master");
 		if (r == 0 && setsid() < 0)
 			r = error_set_errno(&err, errno, "setsid");
@@ -88,10 +88,10 @@ static _noreturn_ void exec_child(struct execution *e)
 	}
 	if (r == 0) {
 		struct process_exec x = {.process = e->o->process,
-					 .linux_ = &e->spec->linux_,
-					 .seccomp = e->seccomp,
-					 .preserve_fds = e->o->preserve_fds,
-					 .keep_fds = {e->sync[1], -1, -1, -1}};
+		                         .linux_ = &e->spec->linux_,
+		                         .seccomp = e->seccomp,
+		                         .preserve_fds = e->o->preserve_fds,
+		                         .keep_fds = {e->sync[1], -1, -1, -1}};
 		process_exec(&x, &err);
 	}
 	sync_send_error(e->sync[1], error_code(err), error_message(err));
@@ -121,7 +121,7 @@ static _noreturn_ void exec_helper(struct execution *e)
 }
 
 static int prepare(struct execution *e, const struct runtime_ctx *rt, const char *id,
-		   struct husk_error **err)
+                   struct husk_error **err)
 {
 	int r = container_state_load(rt, id, &e->st, err);
 
@@ -129,7 +129,7 @@ static int prepare(struct execution *e, const struct runtime_ctx *rt, const char
 		return r;
 	if (e->st->status != CONTAINER_RUNNING && e->st->status != CONTAINER_CREATED)
 		return error_set(err, EINVAL, "cannot exec in a container that is %s (id \"%s\")",
-				 container_status_name(e->st->status), id);
+		                 container_status_name(e->st->status), id);
 	e->spec = oci_spec_parse(e->st->config, err);
 	if (!e->spec)
 		return error_wrap(err, "exec \"%s\": saved config", id);
@@ -188,10 +188,10 @@ static int wait_exec(int fd, struct husk_error **err)
 }
 
 int container_exec(const struct runtime_ctx *rt, const char *id, const struct exec_opts *o,
-		   int *ret_status, struct husk_error **err)
+                   int *ret_status, struct husk_error **err)
 {
-	struct execution e = {.o = o, .sync = {-1, -1}, .pidfd = -1, .console_fd = -1,
-			      .tty_master = -1};
+	struct execution e = {
+	        .o = o, .sync = {-1, -1}, .pidfd = -1, .console_fd = -1, .tty_master = -1};
 	int r = prepare(&e, rt, id, err);
 
 	r = r ?: spawn(&e, err);

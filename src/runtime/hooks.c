@@ -13,8 +13,8 @@
 
 const char *hooks_kind_name(enum oci_hook_kind kind)
 {
-	static const char *const names[] = {"prestart",        "createRuntime", "createContainer",
-					    "startContainer", "poststart",     "poststop"};
+	static const char *const names[] = {"prestart",       "createRuntime", "createContainer",
+	                                    "startContainer", "poststart",     "poststop"};
 
 	return kind < OCI_HOOK_KINDS ? names[kind] : "unknown";
 }
@@ -51,8 +51,8 @@ static int hook_wait(pid_t pid, int timeout, int *ret_status)
 	return r;
 }
 
-static int hook_run(const struct oci_hook *h, const char *state, enum oci_hook_kind kind,
-		    size_t i, struct husk_error **err)
+static int hook_run(const struct oci_hook *h, const char *state, enum oci_hook_kind kind, size_t i,
+                    struct husk_error **err)
 {
 	int p[2], status = 0, r;
 	pid_t pid;
@@ -75,18 +75,18 @@ static int hook_run(const struct oci_hook *h, const char *state, enum oci_hook_k
 	r = hook_wait(pid, h->has_timeout ? h->timeout : 0, &status);
 	if (r == -ETIMEDOUT)
 		return error_set(err, ETIMEDOUT, "%s hook \"%s\" timed out after %d s",
-				 hooks_kind_name(kind), h->path, h->timeout);
+		                 hooks_kind_name(kind), h->path, h->timeout);
 	if (r < 0)
 		return error_set_errno(err, -r, "%s hook \"%s\"", hooks_kind_name(kind), h->path);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return error_set(err, EIO, "%s hook \"%s\" failed: %s %d", hooks_kind_name(kind),
-				 h->path, WIFEXITED(status) ? "exit status" : "signal",
-				 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		                 h->path, WIFEXITED(status) ? "exit status" : "signal",
+		                 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 	return 0;
 }
 
 int hooks_run(const struct oci_spec *spec, enum oci_hook_kind kind, json_t *state,
-	      struct husk_error **err)
+              struct husk_error **err)
 {
 	_cleanup_free_ char *text = NULL;
 	int r;

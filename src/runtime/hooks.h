@@ -10,5 +10,5 @@
 
 /* Run every hook of `kind` in order; stop at the first failure. */
 int hooks_run(const struct oci_spec *spec, enum oci_hook_kind kind, json_t *state,
-	      struct husk_error **err);
+              struct husk_error **err);
 const char *hooks_kind_name(enum oci_hook_kind kind);

@@ -12,6 +12,7 @@
 
 #include "base/fs.h"
 #include "base/str.h"
+#include "runtime/cgroup.h"
 #include "runtime/console.h"
 #include "runtime/hooks.h"
 #include "runtime/process.h"
@@ -22,8 +23,8 @@ static int join_namespaces(struct init_args *a, struct husk_error **err)
 {
 	/* the user namespace first: the others are owned by it */
 	static const enum oci_ns_type order[] = {OCI_NS_USER, OCI_NS_MOUNT, OCI_NS_NETWORK,
-						 OCI_NS_IPC,  OCI_NS_UTS,   OCI_NS_CGROUP,
-						 OCI_NS_TIME};
+	                                         OCI_NS_IPC,  OCI_NS_UTS,   OCI_NS_CGROUP,
+	                                         OCI_NS_TIME};
 
 	for (size_t i = 0; i < ELEMENTSOF(order); i++) {
 		int fd = a->ns_fds[order[i]];
@@ -31,7 +32,7 @@ static int join_namespaces(struct init_args *a, struct husk_error **err)
 			continue;
 		if (setns(fd, oci_ns_clone_flag(order[i])) < 0)
 			return error_set_errno(err, errno, "join the %s namespace",
-					       oci_ns_type_name(order[i]));
+			                       oci_ns_type_name(order[i]));
 		a->ns_fds[order[i]] = safe_close(fd);
 	}
 	return 0;
@@ -43,8 +44,8 @@ static int set_names(const struct oci_spec *s, struct husk_error **err)
 
 	if ((s->hostname || s->domainname) && (!uts || uts->path))
 		return error_set(err, EINVAL,
-				 "hostname: setting it needs a new UTS namespace in "
-				 "linux.namespaces");
+		                 "hostname: setting it needs a new UTS namespace in "
+		                 "linux.namespaces");
 	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
 		return error_set_errno(err, errno, "hostname \"%s\"", s->hostname);
 	if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
@@ -89,7 +90,7 @@ static int setup_console(struct init_args *a, struct husk_error **err)
 }
 
 static int run_container_hooks(struct init_args *a, enum oci_hook_kind kind, const char *status,
-			       struct husk_error **err)
+                               struct husk_error **err)
 {
 	json_t *st;
 	int r;
@@ -97,7 +98,7 @@ static int run_container_hooks(struct init_args *a, enum oci_hook_kind kind, con
 	if (!a->spec->n_hooks[kind])
 		return 0;
 	st = json_pack("{s:s, s:s, s:s, s:i, s:s}", "ociVersion", a->spec->oci_version, "id", a->id,
-		       "status", status, "pid", (int)getpid(), "bundle", a->opts->bundle);
+	               "status", status, "pid", (int)getpid(), "bundle", a->opts->bundle);
 	r = hooks_run(a->spec, kind, st, err);
 	json_decref(st);
 	return r;
@@ -105,8 +106,8 @@ static int run_container_hooks(struct init_args *a, enum oci_hook_kind kind, con
 
 static int setup_rootfs(struct init_args *a, int *ret_slave, struct husk_error **err)
 {
-	enum rootfs_flags fl = (a->opts->no_pivot ? ROOTFS_NO_PIVOT : 0) |
-			       (a->new_userns ? ROOTFS_USERNS : 0);
+	enum rootfs_flags fl =
+	        (a->opts->no_pivot ? ROOTFS_NO_PIVOT : 0) | (a->new_userns ? ROOTFS_USERNS : 0);
 	int r;
 
 	r = rootfs_prepare(a->spec, a->rootfs, NULL, fl, err);
@@ -146,6 +147,11 @@ static int init_setup(struct init_args *a, struct husk_error **err)
 	int slave = -1, r;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL); /* the runtime died mid-setup: so do we */
+	r = cgroup_attach_self(a->cg_fds, a->n_cg_fds, a->cg_into);
+	if (r < 0)
+		return error_set_errno(err, -r, "move the container init into its cgroup");
+	for (size_t i = 0; i < a->n_cg_fds; i++)
+		safe_close(a->cg_fds[i]);
 	r = sync_expect(a->sync_fd, SYNC_GO, "start of the container init", err);
 	if (r < 0)
 		return r;
@@ -175,10 +181,10 @@ static int init_setup(struct init_args *a, struct husk_error **err)
 	if (r < 0)
 		return r;
 	struct process_exec x = {.process = a->spec->process,
-				 .linux_ = &a->spec->linux_,
-				 .seccomp = a->seccomp,
-				 .preserve_fds = a->opts->preserve_fds,
-				 .keep_fds = {a->sync_fd, -1, -1, -1}};
+	                         .linux_ = &a->spec->linux_,
+	                         .seccomp = a->seccomp,
+	                         .preserve_fds = a->opts->preserve_fds,
+	                         .keep_fds = {a->sync_fd, -1, -1, -1}};
 	return process_exec(&x, err);
 }
 

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,8 +38,8 @@ int lifecycle_new_timens(const struct oci_spec *s, struct husk_error **err)
 	if (unshare(CLONE_NEWTIME) < 0)
 		return error_set_errno(err, errno, "create the time namespace");
 	text = str_printf("monotonic %lld %u\nboottime %lld %u\n",
-			  (long long)lx->time_monotonic.secs, lx->time_monotonic.nanosecs,
-			  (long long)lx->time_boottime.secs, lx->time_boottime.nanosecs);
+	                  (long long)lx->time_monotonic.secs, lx->time_monotonic.nanosecs,
+	                  (long long)lx->time_boottime.secs, lx->time_boottime.nanosecs);
 	if (!text)
 		return error_set(err, ENOMEM, "out of memory");
 	_cleanup_close_ int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
@@ -48,7 +49,7 @@ int lifecycle_new_timens(const struct oci_spec *s, struct husk_error **err)
 }
 
 static int write_map(pid_t pid, const char *file, const struct oci_id_mapping *m, size_t n,
-		     struct husk_error **err)
+                     struct husk_error **err)
 {
 	char path[64];
 	struct strbuf sb = {0};
@@ -61,7 +62,7 @@ static int write_map(pid_t pid, const char *file, const struct oci_id_mapping *m
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (r < 0 || fd < 0 || write_all(fd, sb.buf ? sb.buf : "", sb.len) < 0)
 		r = error_set_errno(err, r < 0 ? -r : errno, "linux.%s: write %s",
-				    streq(file, "uid_map") ? "uidMappings" : "gidMappings", path);
+		                    streq(file, "uid_map") ? "uidMappings" : "gidMappings", path);
 	strbuf_release(&sb);
 	return r;
 }
@@ -133,13 +134,56 @@ int lifecycle_wait_gone(pid_t pid, int timeout_ms)
 	return RETRY_EINTR(poll(&p, 1, timeout_ms)) > 0 ? 0 : -ETIMEDOUT;
 }
 
+char *lifecycle_user_name(uid_t uid, char *buf, size_t len)
+{
+	_cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+
+	snprintf(buf, len, "%u", (unsigned)uid);
+	while (f && getline(&line, &cap, f) > 0) {
+		char *name = strtok(line, ":"), *pw = strtok(NULL, ":"), *id = strtok(NULL, ":");
+		if (name && pw && id && (uid_t)strtoul(id, NULL, 10) == uid) {
+			snprintf(buf, len, "%s", name);
+			break;
+		}
+	}
+	return buf;
+}
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+pid_t lifecycle_clone(unsigned long flags, int cgroup_fd, bool *ret_into)
+{
+	struct clone_args a = {.flags = flags | CLONE_INTO_CGROUP,
+	                       .exit_signal = SIGCHLD,
+	                       .cgroup = (uint64_t)cgroup_fd};
+	pid_t pid;
+
+	*ret_into = false;
+	if (cgroup_fd >= 0) {
+		pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+		if (pid >= 0) {
+			*ret_into = true;
+			return pid;
+		}
+		/* older kernels, or a cgroup we may not enter this way: fall back */
+		if (errno != ENOSYS && errno != E2BIG && errno != EINVAL && errno != EACCES &&
+		    errno != EPERM && errno != EOPNOTSUPP)
+			return -1;
+	}
+	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+}
+
 int lifecycle_default_devices(struct oci_spec *s, struct husk_error **err)
 {
 	static const struct oci_device_rule defaults[] = {
-		{true, 'c', -1, -1, "m"},  {true, 'b', -1, -1, "m"},  {true, 'c', 1, 3, "rwm"},
-		{true, 'c', 1, 5, "rwm"},  {true, 'c', 1, 7, "rwm"},  {true, 'c', 1, 8, "rwm"},
-		{true, 'c', 1, 9, "rwm"},  {true, 'c', 5, 0, "rwm"},  {true, 'c', 5, 1, "rwm"},
-		{true, 'c', 5, 2, "rwm"},  {true, 'c', 136, -1, "rwm"},
+	        {true, 'c', -1, -1, "m"}, {true, 'b', -1, -1, "m"},    {true, 'c', 1, 3, "rwm"},
+	        {true, 'c', 1, 5, "rwm"}, {true, 'c', 1, 7, "rwm"},    {true, 'c', 1, 8, "rwm"},
+	        {true, 'c', 1, 9, "rwm"}, {true, 'c', 5, 0, "rwm"},    {true, 'c', 5, 1, "rwm"},
+	        {true, 'c', 5, 2, "rwm"}, {true, 'c', 136, -1, "rwm"},
 	};
 	struct oci_resources *r = &s->linux_.resources;
 	size_t n = r->n_devices + ELEMENTSOF(defaults) + s->linux_.n_devices;
@@ -151,7 +195,7 @@ int lifecycle_default_devices(struct oci_spec *s, struct husk_error **err)
 	for (size_t i = 0; i < s->linux_.n_devices; i++) {
 		const struct oci_device *d = &s->linux_.devices[i];
 		v[r->n_devices + ELEMENTSOF(defaults) + i] = (struct oci_device_rule){
-			true, d->type == 'b' ? 'b' : 'c', d->major, d->minor, "rwm"};
+		        true, d->type == 'b' ? 'b' : 'c', d->major, d->minor, "rwm"};
 	}
 	r->devices = v;
 	r->n_devices = n;
@@ -160,7 +204,7 @@ int lifecycle_default_devices(struct oci_spec *s, struct husk_error **err)
 }
 
 int seccomp_build(const struct runtime_ctx *rt, const struct oci_seccomp *s,
-		  struct seccomp_filter **ret, struct husk_error **err)
+                  struct seccomp_filter **ret, struct husk_error **err)
 {
 	_cleanup_free_ char *dir = path_join(rt->root, ".seccomp-cache");
 
@@ -170,7 +214,7 @@ int seccomp_build(const struct runtime_ctx *rt, const struct oci_seccomp *s,
 }
 
 static int open_cgroup(const struct container_state *st, struct cgroup_layout *layout,
-		       struct cgroup **ret, struct husk_error **err)
+                       struct cgroup **ret, struct husk_error **err)
 {
 	int r = cgroup_probe(NULL, NULL, layout, err);
 
@@ -191,7 +235,7 @@ int container_start(const struct runtime_ctx *rt, const char *id, struct husk_er
 		return r;
 	if (st->status != CONTAINER_CREATED)
 		return error_set(err, EINVAL, "cannot start a container that is %s (id \"%s\")",
-				 container_status_name(st->status), id);
+		                 container_status_name(st->status), id);
 	dir = state_dir(rt, id);
 	fifo = dir ? path_join(dir, EXEC_FIFO) : NULL;
 	if (!fifo)
@@ -219,7 +263,7 @@ int container_start(const struct runtime_ctx *rt, const char *id, struct husk_er
 }
 
 int container_kill(const struct runtime_ctx *rt, const char *id, int sig, bool all,
-		   struct husk_error **err)
+                   struct husk_error **err)
 {
 	_cleanup_(container_state_freep) struct container_state *st = NULL;
 	_cleanup_(cgroup_freep) struct cgroup *cg = NULL;
@@ -253,7 +297,7 @@ static void run_poststop(const struct container_state *st)
 }
 
 int container_delete(const struct runtime_ctx *rt, const char *id, bool force,
-		     struct husk_error **err)
+                     struct husk_error **err)
 {
 	_cleanup_(container_state_freep) struct container_state *st = NULL;
 	_cleanup_(cgroup_freep) struct cgroup *cg = NULL;
@@ -264,8 +308,9 @@ int container_delete(const struct runtime_ctx *rt, const char *id, bool force,
 	if (r < 0)
 		return r;
 	if ((st->status == CONTAINER_RUNNING || st->status == CONTAINER_PAUSED) && !force)
-		return error_set(err, EBUSY, "cannot delete container \"%s\" that is not stopped: %s",
-				 id, container_status_name(st->status));
+		return error_set(err, EBUSY,
+		                 "cannot delete container \"%s\" that is not stopped: %s", id,
+		                 container_status_name(st->status));
 	if (st->status != CONTAINER_STOPPED) {
 		r = open_cgroup(st, &layout, &cg, NULL);
 		if (r == 0)
@@ -288,8 +333,9 @@ int container_delete(const struct runtime_ctx *rt, const char *id, bool force,
 	return 0;
 }
 
-static int with_cgroup(const struct runtime_ctx *rt, const char *id, struct container_state **ret_st,
-		       struct cgroup_layout *layout, struct cgroup **ret_cg, struct husk_error **err)
+static int with_cgroup(const struct runtime_ctx *rt, const char *id,
+                       struct container_state **ret_st, struct cgroup_layout *layout,
+                       struct cgroup **ret_cg, struct husk_error **err)
 {
 	int r = container_state_load(rt, id, ret_st, err);
 
@@ -301,7 +347,7 @@ static int with_cgroup(const struct runtime_ctx *rt, const char *id, struct cont
 }
 
 static int freeze(const struct runtime_ctx *rt, const char *id, bool frozen,
-		  struct husk_error **err)
+                  struct husk_error **err)
 {
 	_cleanup_(container_state_freep) struct container_state *st = NULL;
 	_cleanup_(cgroup_freep) struct cgroup *cg = NULL;
@@ -310,10 +356,10 @@ static int freeze(const struct runtime_ctx *rt, const char *id, bool frozen,
 
 	if (r == 0 && frozen && st->status != CONTAINER_RUNNING)
 		r = error_set(err, EINVAL, "container \"%s\" is %s, not running", id,
-			      container_status_name(st->status));
+		              container_status_name(st->status));
 	if (r == 0 && !frozen && st->status != CONTAINER_PAUSED)
 		r = error_set(err, EINVAL, "container \"%s\" is %s, not paused", id,
-			      container_status_name(st->status));
+		              container_status_name(st->status));
 	r = r ?: cgroup_freeze(cg, frozen, err);
 	cgroup_layout_release(&layout);
 	return r;
@@ -330,7 +376,7 @@ int container_resume(const struct runtime_ctx *rt, const char *id, struct husk_e
 }
 
 int container_update(const struct runtime_ctx *rt, const char *id, const struct oci_resources *res,
-		     struct husk_error **err)
+                     struct husk_error **err)
 {
 	_cleanup_(container_state_freep) struct container_state *st = NULL;
 	_cleanup_(cgroup_freep) struct cgroup *cg = NULL;
@@ -346,7 +392,7 @@ int container_update(const struct runtime_ctx *rt, const char *id, const struct 
 }
 
 int container_pids(const struct runtime_ctx *rt, const char *id, pid_t **ret, size_t *ret_n,
-		   struct husk_error **err)
+                   struct husk_error **err)
 {
 	_cleanup_(container_state_freep) struct container_state *st = NULL;
 	_cleanup_(cgroup_freep) struct cgroup *cg = NULL;
@@ -390,7 +436,7 @@ int lifecycle_forward_and_wait(pid_t pid, int tty_master, int *ret_status)
 }
 
 int lifecycle_wait_foreground(const struct runtime_ctx *rt, const char *id, pid_t pid,
-			      int tty_master, int *ret_status, struct husk_error **err)
+                              int tty_master, int *ret_status, struct husk_error **err)
 {
 	lifecycle_forward_and_wait(pid, tty_master, ret_status);
 	safe_close(tty_master);

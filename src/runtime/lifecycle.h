@@ -18,21 +18,27 @@ json_t *lifecycle_annotations_json(const struct oci_spec *s);
 /* Durable pid file (temp + rename), as containerd and conmon read it. */
 int lifecycle_write_pid_file(const char *path, pid_t pid, struct husk_error **err);
 /* poststart hooks; failures are warnings (the spec says so). */
-void lifecycle_poststart(const struct oci_spec *s, const struct runtime_ctx *rt,
-			 const char *id);
+void lifecycle_poststart(const struct oci_spec *s, const struct runtime_ctx *rt, const char *id);
 /* Foreground run: forward signals to pid, proxy a tty if any, wait, then
  * delete the container. *ret_status: exit code, or 128+signal. */
 int lifecycle_wait_foreground(const struct runtime_ctx *rt, const char *id, pid_t pid,
-			      int tty_master, int *ret_status, struct husk_error **err);
+                              int tty_master, int *ret_status, struct husk_error **err);
 /* Append the device rules every container gets (runc's allowed devices:
  * null, zero, full, random, urandom, tty, console, ptmx, pts, and mknod
  * of anything) and an allow rule for each linux.devices entry, after the
  * spec's own rules. Marks resources present. */
 int lifecycle_default_devices(struct oci_spec *s, struct husk_error **err);
+/* The name of uid from /etc/passwd (no NSS: husk-runtime is static), or
+ * the number as text. Returns buf. */
+char *lifecycle_user_name(uid_t uid, char *buf, size_t len);
+/* clone3() with CLONE_INTO_CGROUP when cgroup_fd >= 0 (falling back to
+ * clone() on kernels without it); *ret_into says which happened. Returns
+ * like fork(): the pid, 0 in the child, -1 with errno. */
+pid_t lifecycle_clone(unsigned long flags, int cgroup_fd, bool *ret_into);
 /* Build the seccomp filter, through the on-disk cache under the state
  * root (a tmpfs: compiled programs are reused across container starts). */
 int seccomp_build(const struct runtime_ctx *rt, const struct oci_seccomp *s,
-		  struct seccomp_filter **ret, struct husk_error **err);
+                  struct seccomp_filter **ret, struct husk_error **err);
 /* Wait for our child pid, forwarding signals to it and proxying a tty
  * master when >= 0; *ret_status as for run. */
 int lifecycle_forward_and_wait(pid_t pid, int tty_master, int *ret_status);

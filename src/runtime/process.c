@@ -50,7 +50,7 @@ bool process_lsm_active(const char *name)
 
 	if (streq(name, "apparmor"))
 		return read_file("/sys/module/apparmor/parameters/enabled", 16, &buf, NULL, NULL) ==
-			       0 &&
+		               0 &&
 		       buf[0] == 'Y';
 	if (streq(name, "selinux"))
 		return access("/sys/fs/selinux/enforce", F_OK) == 0;
@@ -72,10 +72,11 @@ static int apply_lsm(const struct oci_process *p, struct husk_error **err)
 
 	if (!isempty(p->apparmor_profile)) {
 		if (!process_lsm_active("apparmor"))
-			return error_set(err, ENOTSUP,
-					 "process.apparmorProfile \"%s\": AppArmor is not enabled on "
-					 "this host",
-					 p->apparmor_profile);
+			return error_set(
+			        err, ENOTSUP,
+			        "process.apparmorProfile \"%s\": AppArmor is not enabled on "
+			        "this host",
+			        p->apparmor_profile);
 		v = str_printf("exec %s", p->apparmor_profile);
 		if (!v || write_attr("/proc/self/attr/apparmor/exec", v, NULL) == 0)
 			return v ? 0 : -ENOMEM;
@@ -83,10 +84,11 @@ static int apply_lsm(const struct oci_process *p, struct husk_error **err)
 	}
 	if (!isempty(p->selinux_label)) {
 		if (!process_lsm_active("selinux"))
-			return error_set(err, ENOTSUP,
-					 "process.selinuxLabel \"%s\": SELinux is not enabled on this "
-					 "host",
-					 p->selinux_label);
+			return error_set(
+			        err, ENOTSUP,
+			        "process.selinuxLabel \"%s\": SELinux is not enabled on this "
+			        "host",
+			        p->selinux_label);
 		return write_attr("/proc/self/attr/exec", p->selinux_label, err);
 	}
 	return 0;
@@ -120,7 +122,7 @@ static int apply_cwd(const char *cwd, struct husk_error **err)
 		return error_set_errno(err, errno, "process.cwd \"%s\"", cwd);
 	if (!getcwd(buf, sizeof(buf)) || buf[0] != '/')
 		return error_set(err, EPERM, "process.cwd \"%s\": resolves outside the container",
-				 cwd);
+		                 cwd);
 	return 0;
 }
 
@@ -134,23 +136,23 @@ static int apply_rlimits(const struct oci_process *p, struct husk_error **err)
 			continue;
 		if (errno == EPERM && getrlimit(l->resource, &cur) == 0 && l->hard > cur.rlim_max)
 			return error_set(err, EPERM,
-					 "process.rlimits[%zu]: hard limit %llu is above the "
-					 "inherited %llu, and raising it needs CAP_SYS_RESOURCE",
-					 i, (unsigned long long)l->hard,
-					 (unsigned long long)cur.rlim_max);
+			                 "process.rlimits[%zu]: hard limit %llu is above the "
+			                 "inherited %llu, and raising it needs CAP_SYS_RESOURCE",
+			                 i, (unsigned long long)l->hard,
+			                 (unsigned long long)cur.rlim_max);
 		return error_set_errno(err, errno, "process.rlimits[%zu]: setrlimit", i);
 	}
 	return 0;
 }
 
 static int apply_sched(const struct oci_process *p, const struct oci_linux *lx,
-		       struct husk_error **err)
+                       struct husk_error **err)
 {
 	if (lx && lx->personality.present && personality(lx->personality.domain) < 0)
 		return error_set_errno(err, errno, "linux.personality");
 	if (p->io_priority.present &&
 	    syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0,
-		    (p->io_priority.class << 13) | p->io_priority.priority) < 0)
+	            (p->io_priority.class << 13) | p->io_priority.priority) < 0)
 		return error_set_errno(err, errno, "process.ioPriority");
 	if (p->scheduler.present) {
 		struct {
@@ -178,7 +180,7 @@ static int apply_sched(const struct oci_process *p, const struct oci_linux *lx,
 static char *find_exec(const struct oci_process *p)
 {
 	const char *cmd = p->args[0], *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
-					      "/sbin:/bin";
+	                                      "/sbin:/bin";
 
 	if (strchr(cmd, '/'))
 		return strdup(cmd);
@@ -228,7 +230,7 @@ int process_exec(const struct process_exec *x, struct husk_error **err)
 	exe = find_exec(p);
 	if (!exe)
 		return error_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH",
-				 p->args[0]);
+		                 p->args[0]);
 	if (x->seccomp && p->no_new_privileges && (r = seccomp_filter_load(x->seccomp)) < 0)
 		return error_set_errno(err, -r, "linux.seccomp: load the filter");
 	execve(exe, p->args, p->env ? p->env : (char *[]){NULL});

@@ -295,6 +295,21 @@ static int mount_all(struct rootfs_ctx *c, struct husk_error **err)
 	return 0;
 }
 
+/* Everything here changes the mount namespace it runs in: a caller that
+ * forgot CLONE_NEWNS would remount the host's. Refused when we share pid
+ * 1's (when that cannot be read, nothing can be told). */
+static int check_own_mntns(struct husk_error **err)
+{
+	struct stat self, init;
+
+	if (stat("/proc/self/ns/mnt", &self) < 0 || stat("/proc/1/ns/mnt", &init) < 0)
+		return 0;
+	if (self.st_dev == init.st_dev && self.st_ino == init.st_ino)
+		return error_set(err, EPERM, "not in a new mount namespace: refusing to touch the "
+					     "host's mounts");
+	return 0;
+}
+
 int rootfs_prepare(const struct oci_spec *spec, const char *rootfs, const char *console_path,
 		   enum rootfs_flags flags, struct husk_error **err)
 {
@@ -305,7 +320,9 @@ int rootfs_prepare(const struct oci_spec *spec, const char *rootfs, const char *
 
 	if (!root)
 		return error_set_errno(err, errno, "rootfs \"%s\"", rootfs);
-	rc = prepare_root(spec, root, err);
+	rc = check_own_mntns(err);
+	if (rc >= 0)
+		rc = prepare_root(spec, root, err);
 	if (rc < 0)
 		return rc;
 	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -66,23 +66,23 @@ static int dev_type(char type, mode_t *ret)
 	}
 }
 
-/* An empty file at name in dirfd with the host's node bound onto it. */
+/* An empty file at name in dirfd with the host's node bound onto it. The
+ * file is made with mknodat(), never opened: what the image may already
+ * have there (a tty, a disk) must not be. */
 static int bind_device(struct rootfs_ctx *c, int dirfd, const char *name,
 		       const struct dev_node *d, struct husk_error **err)
 {
-	_cleanup_close_ int fd = -1, dstfd = -1;
+	_cleanup_close_ int dstfd = -1, mfd = -1;
 	struct mnt_req r = MNT_REQ_INIT;
 
-	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0000);
-	if (fd < 0 && errno != EEXIST)
+	if (mknodat(dirfd, name, S_IFREG | 0000, 0) < 0 && errno != EEXIST)
 		return error_set_errno(err, errno, "create the bind target");
 	dstfd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (dstfd < 0)
 		return error_set_errno(err, errno, "open the bind target");
 	r.source = d->path;
-	fd = safe_close(fd);
-	fd = rootfs_mount(c, &r, dstfd, err);
-	return fd < 0 ? fd : 0;
+	mfd = rootfs_mount(c, &r, dstfd, err);
+	return mfd < 0 ? mfd : 0;
 }
 
 static int mknod_device(int dirfd, const char *name, mode_t type, const struct dev_node *d)

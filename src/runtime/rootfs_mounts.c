@@ -498,16 +498,18 @@ static int write_id_map(pid_t pid, const char *file, const struct oci_id_mapping
 }
 
 /* The user namespace child: unshare, say so, wait for the parent to have
- * opened its ns/user (it closes `hold`). */
-static _noreturn_ void userns_child(int ready, int hold)
+ * opened its ns/user (it closes the write end of `hold`). */
+static _noreturn_ void userns_child(const int ready[2], const int hold[2])
 {
 	char c = 0;
 
+	close(ready[0]);
+	close(hold[1]);
 	if (unshare(CLONE_NEWUSER) < 0)
 		_exit(1);
-	if (write(ready, &c, 1) != 1)
+	if (write(ready[1], &c, 1) != 1)
 		_exit(1);
-	while (read(hold, &c, 1) < 0 && errno == EINTR)
+	while (read(hold[0], &c, 1) < 0 && errno == EINTR)
 		;
 	_exit(0);
 }
@@ -547,7 +549,7 @@ static int idmap_userns(const struct oci_mount *m, struct husk_error **err)
 	}
 	pid = fork();
 	if (pid == 0)
-		userns_child(ready[1], hold[0]);
+		userns_child(ready, hold);
 	safe_close(ready[1]), safe_close(hold[0]);
 	fd = pid < 0 ? -errno : userns_open(pid, ready[0], m);
 	safe_close(ready[0]), safe_close(hold[1]);
@@ -956,6 +958,9 @@ int rootfs_mount_spec(struct rootfs_ctx *c, const struct oci_mount *m, struct hu
 {
 	if (!path_is_absolute(m->destination))
 		return error_set(err, EINVAL, "destination must be an absolute path");
+	/* the mounts after it would go under it, resolved in the rootfs fd */
+	if (rootfs_path_is(m->destination, "/"))
+		return error_set(err, EINVAL, "cannot mount over the root itself");
 	if (mount_is_bind(m))
 		return isempty(m->source) ? error_set(err, EINVAL, "a bind mount needs a source")
 					  : mount_bind(c, m, err);

@@ -12,7 +12,6 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 
-#include "base/digest.h"
 #include "base/fs.h"
 #include "base/str.h"
 
@@ -452,82 +451,98 @@ void seccomp_filter_free(struct seccomp_filter *f)
 
 /* ---- the cache of compiled programs ---- */
 
-/* A cache file: this header, then the instructions. */
+/* A cache file: this header, the key material (the whole profile as
+ * bytes), then the instructions. The file name is a hash of the key, but
+ * a hit also compares the key byte for byte: a collision can never apply
+ * another profile's program, so the hash need not be cryptographic (and
+ * the runtime needs no crypto library to start a container). */
 struct cache_header {
 	char magic[8]; /* CACHE_MAGIC */
 	uint32_t flags;
-	uint32_t len;
+	uint32_t len;    /* instructions */
+	uint32_t keylen; /* bytes of key material */
+	uint32_t pad;
 };
 
-#define CACHE_MAGIC "huskbpf1"
-#define CACHE_MAX   (sizeof(struct cache_header) + BPF_MAXINSNS * sizeof(struct sock_filter))
+#define CACHE_MAGIC   "huskbpf2"
+#define CACHE_KEY_MAX (4u << 20)
+#define CACHE_MAX                                                                                  \
+	(sizeof(struct cache_header) + CACHE_KEY_MAX + BPF_MAXINSNS * sizeof(struct sock_filter))
 
-static void key_u64(struct sha256 *h, uint64_t v)
+static void key_u64(struct strbuf *k, uint64_t v)
 {
-	sha256_update(h, &v, sizeof(v));
+	strbuf_append(k, &v, sizeof(v));
 }
 
 /* Length-prefixed, so that ("ab", "c") and ("a", "bc") differ. */
-static void key_str(struct sha256 *h, const char *s)
+static void key_str(struct strbuf *k, const char *s)
 {
 	if (!s) {
-		key_u64(h, UINT64_MAX);
+		key_u64(k, UINT64_MAX);
 		return;
 	}
-	key_u64(h, strlen(s));
-	sha256_update(h, s, strlen(s));
+	key_u64(k, strlen(s));
+	strbuf_append(k, s, strlen(s));
 }
 
-static void key_strv(struct sha256 *h, char *const *v)
+static void key_strv(struct strbuf *k, char *const *v)
 {
-	key_u64(h, strv_length(v));
+	key_u64(k, strv_length(v));
 	STRV_FOREACH (p, v)
-		key_str(h, *p);
+		key_str(k, *p);
 }
 
-static void key_rule(struct sha256 *h, const struct oci_seccomp_rule *r)
+static void key_rule(struct strbuf *k, const struct oci_seccomp_rule *r)
 {
-	key_strv(h, r->names);
-	key_u64(h, r->action);
-	key_u64(h, r->has_errno_ret);
-	key_u64(h, r->errno_ret);
-	key_u64(h, r->n_args);
+	key_strv(k, r->names);
+	key_u64(k, r->action);
+	key_u64(k, r->has_errno_ret);
+	key_u64(k, r->errno_ret);
+	key_u64(k, r->n_args);
 	for (size_t j = 0; j < r->n_args; j++) {
-		key_u64(h, r->args[j].index);
-		key_u64(h, r->args[j].value);
-		key_u64(h, r->args[j].value_two);
-		key_u64(h, r->args[j].op);
+		key_u64(k, r->args[j].index);
+		key_u64(k, r->args[j].value);
+		key_u64(k, r->args[j].value_two);
+		key_u64(k, r->args[j].op);
 	}
 }
 
 /* Everything the program depends on: the profile, libseccomp's version and
  * the kernel (whose seccomp API level libseccomp generates for). */
-static int cache_key(const struct oci_seccomp *s, struct digest *ret)
+static int cache_key(const struct oci_seccomp *s, struct strbuf *k)
 {
-	_cleanup_(sha256_freep) struct sha256 *h = sha256_new();
 	const struct scmp_version *v = seccomp_version();
 	struct utsname u;
 
-	if (!h)
-		return -ENOMEM;
 	if (uname(&u) < 0)
 		return -errno;
-	key_str(h, CACHE_MAGIC);
-	key_u64(h, (uint64_t)v->major << 32 | v->minor << 16 | v->micro);
-	key_u64(h, seccomp_api_get());
-	key_u64(h, seccomp_arch_native());
-	key_str(h, u.release);
-	key_str(h, u.version);
-	key_u64(h, s->default_action);
-	key_u64(h, s->has_default_errno_ret);
-	key_u64(h, s->default_errno_ret);
-	key_strv(h, s->architectures);
-	key_strv(h, s->flags);
-	key_u64(h, s->n_syscalls);
+	key_str(k, CACHE_MAGIC);
+	key_u64(k, (uint64_t)v->major << 32 | v->minor << 16 | v->micro);
+	key_u64(k, seccomp_api_get());
+	key_u64(k, seccomp_arch_native());
+	key_str(k, u.release);
+	key_str(k, u.version);
+	key_u64(k, s->default_action);
+	key_u64(k, s->has_default_errno_ret);
+	key_u64(k, s->default_errno_ret);
+	key_strv(k, s->architectures);
+	key_strv(k, s->flags);
+	key_u64(k, s->n_syscalls);
 	for (size_t i = 0; i < s->n_syscalls; i++)
-		key_rule(h, &s->syscalls[i]);
-	sha256_final(h, ret);
-	return 0;
+		key_rule(k, &s->syscalls[i]);
+	return k->buf && k->len <= CACHE_KEY_MAX ? 0 : -ENOMEM;
+}
+
+/* Two 64-bit FNV-1a hashes with different offsets: the file name. */
+static void key_name(const struct strbuf *k, char *buf, size_t len)
+{
+	uint64_t a = 0xcbf29ce484222325ULL, b = 0x84222325cbf29ce4ULL;
+
+	for (size_t i = 0; i < k->len; i++) {
+		a = (a ^ (unsigned char)k->buf[i]) * 0x100000001b3ULL;
+		b = (b ^ (unsigned char)k->buf[i]) * 0x100000001b3ULL;
+	}
+	snprintf(buf, len, "%016llx%016llx.bpf", (unsigned long long)a, (unsigned long long)b);
 }
 
 /* Only files we own and nobody else can write: a planted program would
@@ -552,13 +567,22 @@ static int open_cache_dir(const char *dir)
 	return TAKE_FD(fd);
 }
 
-static struct seccomp_filter *cache_read(int dirfd, const char *name)
+static bool cache_valid(const struct cache_header *hdr, size_t len, const struct strbuf *key,
+                        const char *buf)
+{
+	return memcmp(hdr->magic, CACHE_MAGIC, sizeof(hdr->magic)) == 0 && hdr->len > 0 &&
+	       hdr->len <= BPF_MAXINSNS && hdr->keylen == key->len &&
+	       len == sizeof(*hdr) + hdr->keylen + hdr->len * sizeof(struct sock_filter) &&
+	       memcmp(buf + sizeof(*hdr), key->buf, key->len) == 0;
+}
+
+static struct seccomp_filter *cache_read(int dirfd, const char *name, const struct strbuf *key)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
 	_cleanup_free_ struct seccomp_filter *f = NULL;
 	struct cache_header hdr;
-	size_t len = 0;
+	size_t len = 0, insns;
 
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || !owned_and_closed(fd, S_IFREG) || read_all_fd(fd, CACHE_MAX, &buf, &len) < 0)
@@ -566,50 +590,58 @@ static struct seccomp_filter *cache_read(int dirfd, const char *name)
 	if (len < sizeof(hdr))
 		return NULL;
 	memcpy(&hdr, buf, sizeof(hdr));
-	if (memcmp(hdr.magic, CACHE_MAGIC, sizeof(hdr.magic)) != 0 || hdr.len == 0 ||
-	    hdr.len > BPF_MAXINSNS || len != sizeof(hdr) + hdr.len * sizeof(struct sock_filter))
+	if (!cache_valid(&hdr, len, key, buf))
 		return NULL;
+	insns = hdr.len * sizeof(struct sock_filter);
 	f = calloc(1, sizeof(*f));
-	if (!f || !(f->prog.filter = malloc(len - sizeof(hdr))))
+	if (!f || !(f->prog.filter = malloc(insns)))
 		return NULL;
-	memcpy(f->prog.filter, buf + sizeof(hdr), len - sizeof(hdr));
+	memcpy(f->prog.filter, buf + sizeof(hdr) + hdr.keylen, insns);
 	f->prog.len = hdr.len;
 	f->flags = hdr.flags;
 	return TAKE_PTR(f);
 }
 
-static void cache_write(int dirfd, const char *name, const struct seccomp_filter *f)
+static void cache_write(int dirfd, const char *name, const struct strbuf *key,
+                        const struct seccomp_filter *f)
 {
 	size_t insns = f->prog.len * sizeof(struct sock_filter);
-	struct cache_header hdr = {.magic = CACHE_MAGIC, .flags = f->flags, .len = f->prog.len};
-	_cleanup_free_ char *buf = malloc(sizeof(hdr) + insns);
+	struct cache_header hdr = {.magic = CACHE_MAGIC,
+	                           .flags = f->flags,
+	                           .len = f->prog.len,
+	                           .keylen = (uint32_t)key->len};
+	struct strbuf out = {0};
 
-	if (!buf)
-		return;
-	memcpy(buf, &hdr, sizeof(hdr));
-	memcpy(buf + sizeof(hdr), f->prog.filter, insns);
-	(void)atomic_write_at(dirfd, name, buf, sizeof(hdr) + insns, 0600, NULL);
+	if (strbuf_append(&out, &hdr, sizeof(hdr)) == 0 &&
+	    strbuf_append(&out, key->buf, key->len) == 0 &&
+	    strbuf_append(&out, f->prog.filter, insns) == 0)
+		(void)atomic_write_at(dirfd, name, out.buf, out.len, 0600, NULL);
+	strbuf_release(&out);
 }
 
 int seccomp_filter_build_cached(const struct oci_seccomp *s, const char *dir,
                                 struct seccomp_filter **ret, struct husk_error **err)
 {
 	_cleanup_close_ int dirfd = -1;
-	struct digest key;
-	char name[DIGEST_HEX_LEN + 5];
+	struct strbuf key = {0};
+	char name[48];
 	int r;
 
 	/* Refusals are never cached: check them on every call. */
 	if (!s->present || !isempty(s->listener_path) || cache_key(s, &key) < 0 ||
-	    (dirfd = open_cache_dir(dir)) < 0)
+	    (dirfd = open_cache_dir(dir)) < 0) {
+		strbuf_release(&key);
 		return seccomp_filter_build(s, ret, err);
-	snprintf(name, sizeof(name), "%s.bpf", digest_hex(&key));
-	*ret = cache_read(dirfd, name);
-	if (*ret)
+	}
+	key_name(&key, name, sizeof(name));
+	*ret = cache_read(dirfd, name, &key);
+	if (*ret) {
+		strbuf_release(&key);
 		return 0;
+	}
 	r = seccomp_filter_build(s, ret, err);
-	if (r < 0)
-		return r;
-	cache_write(dirfd, name, *ret);
-	return 0;
+	if (r == 0)
+		cache_write(dirfd, name, &key, *ret);
+	strbuf_release(&key);
+	return r;
 }

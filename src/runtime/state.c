@@ -28,8 +28,8 @@ int container_id_check(const char *id, struct husk_error **err)
 	if (n > 1024 || streq(id, ".") || streq(id, "..") ||
 	    strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+-.") != n)
 		return error_set(err, EINVAL,
-				 "invalid container id \"%s\": expected letters, digits and _+-.",
-				 id);
+		                 "invalid container id \"%s\": expected letters, digits and _+-.",
+		                 id);
 	return 0;
 }
 
@@ -50,7 +50,8 @@ int state_dir_create(const struct runtime_ctx *rt, const char *id, struct husk_e
 		return error_set_errno(err, -r, "create state root \"%s\"", rt->root);
 	if (mkdir(dir, 0700) < 0) {
 		if (errno == EEXIST)
-			return error_set(err, EEXIST, "container with id \"%s\" already exists", id);
+			return error_set(err, EEXIST, "container with id \"%s\" already exists",
+			                 id);
 		return error_set_errno(err, errno, "create \"%s\"", dir);
 	}
 	return 0;
@@ -74,9 +75,10 @@ int proc_start_time(pid_t pid, unsigned long long *ret)
 	buf[n] = 0;
 	/* comm may hold spaces and parentheses: parse after the last ')' */
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
-				"%*s %*s %*s %llu",
-			 &state, &t) != 2)
+	if (!p || sscanf(p + 2,
+	                 "%c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+	                 "%*s %*s %*s %llu",
+	                 &state, &t) != 2)
 		return -EBADMSG;
 	if (state == 'Z' || state == 'X')
 		return -ESRCH;
@@ -124,23 +126,23 @@ static json_t *object_or_empty(json_t *o)
 }
 
 int state_save(const struct runtime_ctx *rt, const struct container_state *st,
-	       struct husk_error **err)
+               struct husk_error **err)
 {
 	_cleanup_free_ char *dir = state_dir(rt, st->id), *path = NULL, *text = NULL;
 	json_t *j;
 
-	j = json_pack("{s:s, s:s, s:s, s:i, s:I, s:s, s:s, s:o, s:o}", "id", st->id, "bundle",
-		      st->bundle, "rootfs", st->rootfs, "pid", (int)st->pid, "pid_start",
-		      (json_int_t)st->pid_start, "created", st->created, "owner",
-		      st->owner ? st->owner : "", "annotations",
-		      object_or_empty(st->annotations), "cgroup_paths",
-		      object_or_empty(st->cgroup_paths));
+	j = json_pack("{s:s, s:s, s:s, s:i, s:I, s:s, s:s, s:o, s:o, s:O}", "id", st->id, "bundle",
+	              st->bundle, "rootfs", st->rootfs, "pid", (int)st->pid, "pid_start",
+	              (json_int_t)st->pid_start, "created", st->created, "owner",
+	              st->owner ? st->owner : "", "annotations", object_or_empty(st->annotations),
+	              "cgroup_paths", object_or_empty(st->cgroup_paths), "config", st->config);
 	text = j ? json_compact(j) : NULL;
 	json_decref(j);
 	path = dir ? path_join(dir, STATE_FILE) : NULL;
 	if (!text || !path)
 		return error_set(err, ENOMEM, "out of memory");
-	return atomic_write_file(path, text, strlen(text), 0600, err);
+	/* the state root is on /run: no fsync, but never a partial file */
+	return atomic_replace_at(AT_FDCWD, path, text, strlen(text), 0600, err);
 }
 
 static int state_parse(json_t *j, struct container_state *st, struct husk_error **err)
@@ -166,16 +168,17 @@ static int state_parse(json_t *j, struct container_state *st, struct husk_error 
 	st->pid = (pid_t)pid;
 	st->pid_start = (unsigned long long)start;
 	st->annotations = json_incref(json_object_get(j, "annotations"));
+	st->config = json_incref(json_object_get(j, "config"));
 	st->cgroup_paths = json_incref(json_object_get(j, "cgroup_paths"));
 	if (!st->id || !st->bundle || !st->rootfs || !st->created || !st->owner)
 		return error_set(err, ENOMEM, "out of memory");
 	return 0;
 }
 
-int container_state_load(const struct runtime_ctx *rt, const char *id,
-			 struct container_state **ret, struct husk_error **err)
+int container_state_load(const struct runtime_ctx *rt, const char *id, struct container_state **ret,
+                         struct husk_error **err)
 {
-	_cleanup_free_ char *dir = NULL, *path = NULL, *cfg = NULL;
+	_cleanup_free_ char *dir = NULL, *path = NULL;
 	_cleanup_(container_state_freep) struct container_state *st = NULL;
 	_cleanup_json_ json_t *j = NULL;
 	struct stat s;
@@ -186,17 +189,16 @@ int container_state_load(const struct runtime_ctx *rt, const char *id,
 		return r;
 	dir = state_dir(rt, id);
 	path = dir ? path_join(dir, STATE_FILE) : NULL;
-	cfg = dir ? path_join(dir, CONFIG_COPY) : NULL;
 	st = calloc(1, sizeof(*st));
-	if (!path || !cfg || !st)
+	if (!path || !st)
 		return error_set(err, ENOMEM, "out of memory");
 	if (stat(path, &s) < 0)
 		return error_set(err, ENOENT, "container \"%s\" does not exist", id);
-	r = json_load_path(path, 1 << 20, &j, err);
+	r = oci_json_load(path, &j, err);
 	if (r == 0)
 		r = state_parse(j, st, err);
-	if (r == 0)
-		r = oci_json_load(cfg, &st->config, err);
+	if (r == 0 && !json_is_object(st->config))
+		r = error_set(err, EINVAL, "config: missing");
 	if (r < 0)
 		return error_wrap(err, "container \"%s\": state", id);
 	state_refresh_status(rt, st);
@@ -208,11 +210,11 @@ json_t *container_state_json(const struct container_state *st)
 {
 	const char *ver = json_string_value(json_object_get(st->config, "ociVersion"));
 	json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:o}", "ociVersion",
-			      ver ? ver : "1.0.0", "id", st->id, "status",
-			      container_status_name(st->status), "pid",
-			      st->status == CONTAINER_STOPPED ? 0 : (int)st->pid, "bundle",
-			      st->bundle, "rootfs", st->rootfs, "created", st->created, "owner",
-			      st->owner, "annotations", object_or_empty(st->annotations));
+	                      ver ? ver : "1.0.0", "id", st->id, "status",
+	                      container_status_name(st->status), "pid",
+	                      st->status == CONTAINER_STOPPED ? 0 : (int)st->pid, "bundle",
+	                      st->bundle, "rootfs", st->rootfs, "created", st->created, "owner",
+	                      st->owner, "annotations", object_or_empty(st->annotations));
 
 	return j;
 }
@@ -233,7 +235,7 @@ void container_state_free(struct container_state *st)
 }
 
 int container_list(const struct runtime_ctx *rt, struct container_state ***ret,
-		   struct husk_error **err)
+                   struct husk_error **err)
 {
 	struct container_state **v = calloc(1, sizeof(*v));
 	size_t n = 0;

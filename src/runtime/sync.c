@@ -71,6 +71,6 @@ int sync_expect(int fd, enum sync_type want, const char *what, struct husk_error
 	}
 	if (t != want)
 		return error_set(err, EPROTO, "%s: unexpected message %u from the container init",
-				 what, (unsigned)t);
+		                 what, (unsigned)t);
 	return 0;
 }

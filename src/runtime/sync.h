@@ -10,12 +10,12 @@
 #include "base/error.h"
 
 enum sync_type {
-	SYNC_GO = 1,         /* parent → child: mappings and cgroup are in place */
-	SYNC_MOUNTS_DONE,    /* child → parent: rootfs prepared, run createRuntime hooks */
-	SYNC_HOOKS_DONE,     /* parent → child: hooks ran, continue */
-	SYNC_READY,          /* child → parent: created, waiting for start */
-	SYNC_CHILD_PID,      /* intermediate → parent: pid of the real child (payload int) */
-	SYNC_ERROR,          /* either way: payload = int errno + message */
+	SYNC_GO = 1,      /* parent → child: mappings and cgroup are in place */
+	SYNC_MOUNTS_DONE, /* child → parent: rootfs prepared, run createRuntime hooks */
+	SYNC_HOOKS_DONE,  /* parent → child: hooks ran, continue */
+	SYNC_READY,       /* child → parent: created, waiting for start */
+	SYNC_CHILD_PID,   /* intermediate → parent: pid of the real child (payload int) */
+	SYNC_ERROR,       /* either way: payload = int errno + message */
 };
 
 #define SYNC_MSG_MAX 4096

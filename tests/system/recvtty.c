@@ -31,8 +31,10 @@ static int recv_fd(int sock)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))] = {0}, name[256];
 	struct iovec iov = {.iov_base = name, .iov_len = sizeof(name)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf)};
+	struct msghdr mh = {.msg_iov = &iov,
+	                    .msg_iovlen = 1,
+	                    .msg_control = cbuf,
+	                    .msg_controllen = sizeof(cbuf)};
 	struct cmsghdr *c;
 	int fd;
 

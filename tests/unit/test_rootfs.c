@@ -172,13 +172,19 @@ static int run_cmd(char *const argv[])
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* mkbusybox.sh's output directory: the script is found through HUSK_SRC
+ * (tests/run.sh), else next to this file. */
 static char *fixture_dir(void)
 {
 	_cleanup_free_ char *here = path_dirname(__FILE__), *script = NULL, *cmd = NULL;
+	const char *src = getenv("HUSK_SRC");
 	char line[PATH_MAX] = "";
 	FILE *p;
 
-	script = path_join(here, "../fixtures/mkbusybox.sh");
+	if (!isempty(src))
+		script = path_join(src, "tests/fixtures/mkbusybox.sh");
+	else
+		script = path_join(here, "../fixtures/mkbusybox.sh");
 	cmd = str_printf("'%s' 2>/dev/null", script);
 	if (!cmd || !(p = popen(cmd, "r")))
 		return NULL;
@@ -274,7 +280,9 @@ struct run {
 	enum rootfs_flags flags;
 	int extra_unshare;
 	bool console;
+	bool pid1;              /* first become pid 1 of a new pid ns with its own /proc */
 	const char *want_error; /* the setup must fail with a message containing this */
+	void (*before)(const struct run *r);    /* in the new namespaces, before prepare */
 	void (*on_host)(const struct run *r);   /* after prepare, before pivot */
 	void (*inside)(const struct run *r);    /* after finalize */
 	void (*after_fail)(const struct run *r); /* after the wanted failure */
@@ -315,6 +323,23 @@ static int setup_container(const struct run *r, const char *console, struct husk
 	return rc;
 }
 
+/* After unshare(CLONE_NEWPID): fork the namespace's pid 1, mount its own
+ * /proc (in our own mount namespace), and continue in it. */
+static void become_pid1(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	CHECK(pid >= 0);
+	if (pid > 0) {
+		CHECK(waitpid(pid, &status, 0) == pid);
+		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+	}
+	CHECK(getpid() == 1);
+	CHECK(mount(NULL, "/", NULL, MS_PRIVATE | MS_REC, NULL) == 0);
+	CHECK(mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0);
+}
+
 static _noreturn_ void child_main(const struct run *r)
 {
 	_cleanup_error_ struct husk_error *err = NULL;
@@ -322,6 +347,10 @@ static _noreturn_ void child_main(const struct run *r)
 	int rc;
 
 	CHECK(unshare(CLONE_NEWNS | spec_unshare_flags(r->spec) | r->extra_unshare) == 0);
+	if (r->pid1)
+		become_pid1();
+	if (r->before)
+		r->before(r);
 	if (r->console) {
 		int m = posix_openpt(O_RDWR | O_NOCTTY);
 		CHECK(m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0);
@@ -1053,6 +1082,75 @@ static void test_idmap(void **state)
 	run(&(struct run){.spec = &t.s, .rootfs = f->rootfs, .inside = inside_idmap});
 }
 
+/* A caller that forgot CLONE_NEWNS: pid 1 (here of a pid namespace of our
+ * own, with its own /proc, so that nothing the host has is at stake) and
+ * we share the mount namespace. */
+static void test_requires_new_mount_ns(void **state)
+{
+	struct fx *f = fixture(state);
+	struct tspec t;
+
+	default_spec(&t);
+	run(&(struct run){.spec = &t.s,
+	                  .rootfs = f->rootfs,
+	                  .extra_unshare = CLONE_NEWPID,
+	                  .pid1 = true,
+	                  .want_error = "not in a new mount namespace"});
+}
+
+static void test_root_destination(void **state)
+{
+	struct fx *f = fixture(state);
+	struct tspec t;
+
+	default_spec(&t);
+	add_mount(&t, "/tmp/..", "tmpfs", "tmpfs", 0, NULL);
+	run(&(struct run){.spec = &t.s,
+	                  .rootfs = f->rootfs,
+	                  .want_error = "mounts[7] \"tmpfs\" on \"/tmp/..\": cannot mount over the "
+	                                "root itself"});
+}
+
+/* A tmpfs under the bind source, mounted in the child's namespace. */
+static void submount_before(const struct run *r)
+{
+	_cleanup_free_ char *sub = path_join(r->arg, "sub");
+
+	CHECK(mount("tmpfs", sub, "tmpfs", 0, NULL) == 0);
+}
+
+static void inside_rro(const struct run *r)
+{
+	check_fs("/rro", EXT4_SUPER_MAGIC, true);
+	check_fs("/rro/sub", TMPFS_MAGIC, true);
+	/* "ro" on an rbind is the top mount only, as in runc */
+	check_fs("/ro", EXT4_SUPER_MAGIC, true);
+	check_fs("/ro/sub", TMPFS_MAGIC, false);
+}
+
+static void test_recursive_readonly(void **state)
+{
+	struct fx *f = fixture(state);
+	_cleanup_free_ char *sub = path_join(f->host, "sub");
+	struct oci_mount *m;
+	struct tspec t;
+	struct statfs sfs;
+
+	assert_int_equal(statfs(f->host, &sfs), 0);
+	if (sfs.f_type != EXT4_SUPER_MAGIC)
+		skip(); /* the checks name ext4, the fs of /tmp here */
+	assert_int_equal(mkdir(sub, 0755), 0);
+	default_spec(&t);
+	m = add_mount(&t, "/rro", "bind", f->host, MS_BIND | MS_REC, NULL);
+	m->rec_attr_set = MOUNT_ATTR_RDONLY;
+	add_mount(&t, "/ro", "bind", f->host, MS_BIND | MS_REC | MS_RDONLY, NULL);
+	run(&(struct run){.spec = &t.s,
+	                  .rootfs = f->rootfs,
+	                  .before = submount_before,
+	                  .inside = inside_rro,
+	                  .arg = f->host});
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1079,6 +1177,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dev_readonly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rootfs_propagation_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idmap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_requires_new_mount_ns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_root_destination, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recursive_readonly, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
