@@ -20,8 +20,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-bold=$(tput bold 2>/dev/null || true)
-reset=$(tput sgr0 2>/dev/null || true)
+bold='' reset=''
+if [ -t 1 ]; then
+	bold=$(tput bold 2>/dev/null || true)
+	reset=$(tput sgr0 2>/dev/null || true)
+fi
 step() {
 	echo
 	echo "${bold}== $1${reset}"
@@ -58,5 +61,28 @@ show ls "$FIX"
 if command -v skopeo >/dev/null; then
 	show skopeo inspect --format '{{.Digest}} {{.Architecture}} {{.Os}}' "oci:$FIX/oci:latest"
 fi
+
+step "6. husk-runtime, the OCI runtime: a bundle (config.json + rootfs) run with runc's command line"
+BUNDLE=$DEMO/bundle
+mkdir -p "$BUNDLE"
+cp -a "$FIX/bundle/rootfs" "$BUNDLE/rootfs"
+jq '.hostname = "demo-box"
+	| .linux.resources.memory = {"limit": 67108864}
+	| .linux.resources.pids = {"limit": 64}
+	| .linux.resources.cpu = {"quota": 50000, "period": 100000}
+	| .process.args = ["sh", "-c", "echo hostname: $(hostname); echo my pid: $$; echo memory limit: $(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max); echo pids limit: $(cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max); echo cpu quota: $(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cat /sys/fs/cgroup/cpu.max); ip -o link | cut -d: -f2"]' \
+	"$FIX/bundle/config.json" >"$BUNDLE/config.json"
+show jq -c '{hostname, resources: .linux.resources | {memory, pids, cpu}}' "$BUNDLE/config.json"
+show husk-runtime --root "$DEMO/runtime" run --bundle "$BUNDLE" demo
+
+step "7. The same container in two steps: create (it waits), state, start, delete"
+jq '.process.args = ["sleep", "30"]' "$BUNDLE/config.json" >"$BUNDLE/config.json.new"
+mv "$BUNDLE/config.json.new" "$BUNDLE/config.json"
+show husk-runtime --root "$DEMO/runtime" create --bundle "$BUNDLE" demo2
+show husk-runtime --root "$DEMO/runtime" state demo2
+show husk-runtime --root "$DEMO/runtime" start demo2
+show husk-runtime --root "$DEMO/runtime" exec demo2 ps
+show husk-runtime --root "$DEMO/runtime" list
+show husk-runtime --root "$DEMO/runtime" delete --force demo2
 
 step "Done. (The demo's daemon is stopped now.)"

@@ -75,25 +75,48 @@ static void print_server(struct cli *cli, const json_t *v)
 	}
 }
 
+/* --format json (or Go's {{json .}}) prints the raw document. */
+static int check_format(const struct flags *f, const char **ret, struct husk_error **err)
+{
+	const char *format = flags_string(f, "format");
+
+	if (format && !streq(format, "json") && !streq(format, "{{json .}}"))
+		return error_set(err, EINVAL, "unsupported --format \"%s\": expected json", format);
+	*ret = format;
+	return 0;
+}
+
+static void print_compact(struct cli *cli, const json_t *v)
+{
+	_cleanup_free_ char *s = json_compact(v);
+
+	fprintf(cli->out, "%s\n", s ? s : "{}");
+}
+
+/* Connect (starting huskd if need be) and GET path. */
+static int fetch(struct cli *cli, const char *path, struct api_client **c, json_t **ret,
+                 struct husk_error **err)
+{
+	int r = cli_connect(cli, c, err);
+
+	return r ?: api_client_call(*c, "GET", path, NULL, NULL, ret, err);
+}
+
 int cmd_version(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
                 struct husk_error **err)
 {
 	_cleanup_json_ json_t *v = NULL;
 	struct api_client *c = NULL;
-	const char *format = flags_string(f, "format");
-	int r;
+	const char *format = NULL;
+	int r = check_format(f, &format, err);
 
-	if (format && !streq(format, "json") && !streq(format, "{{json .}}"))
-		return error_set(err, EINVAL, "unsupported --format \"%s\": expected json", format);
-	r = cli_connect(cli, &c, err);
-	if (r == 0)
-		r = api_client_call(c, "GET", "/version", NULL, NULL, &v, err);
+	if (r < 0)
+		return r;
+	r = fetch(cli, "/version", &c, &v, err);
 	if (format) {
-		if (r < 0)
-			return r;
-		_cleanup_free_ char *s = json_compact(v);
-		fprintf(cli->out, "%s\n", s ? s : "{}");
-		return 0;
+		if (r == 0)
+			print_compact(cli, v);
+		return r;
 	}
 	print_client(cli, c ? api_client_version(c) : 0);
 	if (r < 0)
@@ -171,21 +194,15 @@ int cmd_info(struct cli *cli, const struct cli_command *cmd, const struct flags 
 {
 	_cleanup_json_ json_t *v = NULL;
 	struct api_client *c = NULL;
-	const char *format = flags_string(f, "format");
-	int r;
+	const char *format = NULL;
+	int r = check_format(f, &format, err);
 
-	if (format && !streq(format, "json") && !streq(format, "{{json .}}"))
-		return error_set(err, EINVAL, "unsupported --format \"%s\": expected json", format);
-	r = cli_connect(cli, &c, err);
-	if (r == 0)
-		r = api_client_call(c, "GET", "/info", NULL, NULL, &v, err);
+	r = r ?: fetch(cli, "/info", &c, &v, err);
 	if (r < 0)
 		return r;
-	if (format) {
-		_cleanup_free_ char *s = json_compact(v);
-		fprintf(cli->out, "%s\n", s ? s : "{}");
-		return 0;
-	}
-	print_info(cli, v);
+	if (format)
+		print_compact(cli, v);
+	else
+		print_info(cli, v);
 	return 0;
 }

@@ -10,7 +10,10 @@
 #include "oci/spec_internal.h"
 
 /* `runc spec` of runc 1.1, byte for byte in meaning and key order, with
- * hostname "husk". */
+ * hostname "husk". Its "ambient" list is left out: without inheritable
+ * capabilities the kernel refuses to raise them, runc skips them (CapAmb
+ * stays 0) while husk reports the error, so with it the spec `spec`
+ * writes would not run. */
 static const char default_spec[] =
         "{"
         "  \"ociVersion\": \"1.0.2-dev\","
@@ -24,8 +27,7 @@ static const char default_spec[] =
         "    \"capabilities\": {"
         "      \"bounding\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"],"
         "      \"effective\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"],"
-        "      \"permitted\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"],"
-        "      \"ambient\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"]"
+        "      \"permitted\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"]"
         "    },"
         "    \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"hard\": 1024, \"soft\": 1024}],"
         "    \"noNewPrivileges\": true"

@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -62,28 +63,31 @@ static void join_keyring(const char *id)
 		syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name);
 }
 
-/* The pty: from the container's devpts, /dev/console bound to its slave,
- * the master sent to the caller. Returns the slave fd. */
+/* The pty: from the container's own devpts (opened inside the rootfs, so
+ * an image symlink cannot hand us the host's ptmx), /dev/console bound to
+ * its slave inside the rootfs (CVE-2025-52565 class), the master sent to
+ * the caller. Returns the slave fd. */
 static int setup_console(struct init_args *a, struct husk_error **err)
 {
-	_cleanup_free_ char *ptmx = path_join(a->rootfs, "dev/pts/ptmx"), *slave_path = NULL;
-	_cleanup_free_ char *console = path_join(a->rootfs, "dev/console");
-	_cleanup_close_ int master = -1, slave = -1, c = -1;
+	_cleanup_close_ int rootfd = open(a->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int master = -1, slave = -1;
 	const struct oci_process *p = a->spec->process;
-	int sock = a->proxy_tty ? a->sync_fd : a->console_fd;
+	int sock = a->proxy_tty ? a->sync_fd : a->console_fd, unlock = 0;
+	char slave_path[64];
 
-	if (!ptmx || !console)
-		return error_set(err, ENOMEM, "out of memory");
-	if (console_open(ptmx, &master, &slave_path, err) < 0)
-		return -EIO;
+	if (rootfd < 0)
+		return error_set_errno(err, errno, "open the rootfs");
+	master = open_in_root(rootfd, "dev/pts/ptmx", O_RDWR | O_NOCTTY, 0, 0);
+	if (master < 0)
+		return error_set_errno(err, -master, "open the container's /dev/pts/ptmx");
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0 ||
+	    (slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
+		return error_set_errno(err, errno, "set up the console pty");
 	if (p->console_height && p->console_width)
 		console_resize(master, p->console_height, p->console_width);
-	slave = open(slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	c = open(console, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (slave < 0 || c < 0)
-		return error_set_errno(err, errno, "open the console pty");
-	if (mount(slave_path, console, NULL, MS_BIND, NULL) < 0)
-		return error_set_errno(err, errno, "bind the pty onto /dev/console");
+	snprintf(slave_path, sizeof(slave_path), "/proc/self/fd/%d", slave);
+	if (rootfs_bind_console(a->rootfs, slave_path, err) < 0)
+		return -EIO;
 	if (console_send_fd(sock, master, "console") < 0)
 		return error_set_errno(err, errno, "send the pty master over the console socket");
 	return TAKE_FD(slave);
@@ -173,6 +177,10 @@ static int init_setup(struct init_args *a, struct husk_error **err)
 	if (slave >= 0 && console_make_controlling(slave, err) < 0)
 		return -EIO;
 	safe_close(slave);
+	/* a missing command is a create-time error (runc, and what containerd
+	 * and Podman expect), not a silent exit after start */
+	if (process_check_exec(a->spec->process, err) < 0)
+		return -ENOENT;
 	/* create: the runtime exits once we are ready; we must outlive it */
 	prctl(PR_SET_PDEATHSIG, 0);
 	if (a->fifo_fd >= 0 && wait_for_start(a, err) < 0)

@@ -197,6 +197,24 @@ static char *find_exec(const struct oci_process *p)
 	return NULL;
 }
 
+int process_check_exec(const struct oci_process *p, struct husk_error **err)
+{
+	_cleanup_free_ char *exe = find_exec(p), *abs = NULL;
+	struct stat st;
+
+	if (!exe)
+		return error_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH",
+		                 p->args[0]);
+	abs = exe[0] == '/' ? TAKE_PTR(exe) : path_join(isempty(p->cwd) ? "/" : p->cwd, exe);
+	if (!abs)
+		return error_set(err, ENOMEM, "out of memory");
+	if (stat(abs, &st) < 0)
+		return error_set_errno(err, errno, "exec: \"%s\"", p->args[0]);
+	if (S_ISDIR(st.st_mode) || !(st.st_mode & 0111))
+		return error_set_errno(err, EACCES, "exec: \"%s\"", p->args[0]);
+	return 0;
+}
+
 int process_exec(const struct process_exec *x, struct husk_error **err)
 {
 	const struct oci_process *p = x->process;

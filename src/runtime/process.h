@@ -20,6 +20,11 @@ struct process_exec {
 	int keep_fds[4];                /* internal fds kept until exec (CLOEXEC), -1 = none */
 };
 
+/* Check that process->args[0] names an executable file (on PATH, or
+ * relative to process->cwd), as runc does before the wait for start, so
+ * that create fails with the reason. -ENOENT/-EACCES with *err set. */
+int process_check_exec(const struct oci_process *p, struct husk_error **err);
+
 /* Set up the process as described and execve process->args. */
 int process_exec(const struct process_exec *x, struct husk_error **err);
 

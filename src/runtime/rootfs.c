@@ -16,7 +16,7 @@
 #include "base/str.h"
 #include "runtime/rootfs_internal.h"
 
-#define MOUNTINFO_MAX (16u << 20)
+#define MOUNTINFO_MAX     (16u << 20)
 #define SYMLINK_MAX_DEPTH 40
 
 /* ---- paths inside the rootfs ---- */
@@ -49,12 +49,12 @@ bool rootfs_path_is(const char *untrusted, const char *path)
 }
 
 static int mkpath_depth(struct rootfs_ctx *c, const char *path, enum mkpath_kind kind,
-			enum open_in_root_flags how, unsigned depth);
+                        enum open_in_root_flags how, unsigned depth);
 
 /* name exists in dirfd but did not resolve: a dangling symlink. Create its
  * target instead, resolved inside the root like any other path. */
 static int mkpath_follow(struct rootfs_ctx *c, int dirfd, const char *name, enum mkpath_kind kind,
-			 unsigned depth)
+                         unsigned depth)
 {
 	_cleanup_free_ char *dir = NULL, *path = NULL;
 	char target[PATH_MAX];
@@ -80,7 +80,7 @@ static int mkpath_follow(struct rootfs_ctx *c, int dirfd, const char *name, enum
 }
 
 static int mkpath_create(struct rootfs_ctx *c, int dirfd, const char *name, enum mkpath_kind kind,
-			 unsigned depth)
+                         unsigned depth)
 {
 	int fd;
 
@@ -88,7 +88,8 @@ static int mkpath_create(struct rootfs_ctx *c, int dirfd, const char *name, enum
 		if (mkdirat(dirfd, name, 0755) == 0)
 			return 0;
 	} else {
-		fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		            0644);
 		if (fd >= 0) {
 			safe_close(fd);
 			return 0;
@@ -102,7 +103,7 @@ static int mkpath_create(struct rootfs_ctx *c, int dirfd, const char *name, enum
 /* One component: open prefix (the path so far) in the root, creating name
  * in the parent *fd when it is missing; *fd moves on to it. */
 static int mkpath_step(struct rootfs_ctx *c, int *fd, const char *prefix, const char *name,
-		       enum mkpath_kind kind, enum open_in_root_flags how, unsigned depth)
+                       enum mkpath_kind kind, enum open_in_root_flags how, unsigned depth)
 {
 	int oflags = O_PATH | (kind == MKPATH_DIR && !how ? O_DIRECTORY : 0);
 	int nfd = open_in_root(c->rootfd, prefix, oflags, 0, how), rc;
@@ -121,7 +122,7 @@ static int mkpath_step(struct rootfs_ctx *c, int *fd, const char *prefix, const 
 }
 
 static int mkpath_depth(struct rootfs_ctx *c, const char *path, enum mkpath_kind kind,
-			enum open_in_root_flags how, unsigned depth)
+                        enum open_in_root_flags how, unsigned depth)
 {
 	_cleanup_strv_ char **parts = strv_split(path, "/");
 	_cleanup_close_ int fd = openat(c->rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -141,15 +142,15 @@ static int mkpath_depth(struct rootfs_ctx *c, const char *path, enum mkpath_kind
 			continue;
 		rc = strbuf_printf(&prefix, "/%s", parts[i]);
 		if (rc >= 0)
-			rc = mkpath_step(c, &fd, prefix.buf, parts[i], i == last ? kind : MKPATH_DIR,
-					 i == last ? how : 0, depth);
+			rc = mkpath_step(c, &fd, prefix.buf, parts[i],
+			                 i == last ? kind : MKPATH_DIR, i == last ? how : 0, depth);
 	}
 	strbuf_release(&prefix);
 	return rc < 0 ? rc : TAKE_FD(fd);
 }
 
 int rootfs_mkpath(struct rootfs_ctx *c, const char *path, enum mkpath_kind kind,
-		  enum open_in_root_flags how)
+                  enum open_in_root_flags how)
 {
 	return mkpath_depth(c, path, kind, how, 0);
 }
@@ -290,7 +291,7 @@ static int mount_all(struct rootfs_ctx *c, struct husk_error **err)
 
 		if (rootfs_mount_spec(c, m, err) < 0)
 			return error_wrap(err, "mounts[%zu] \"%s\" on \"%s\"", i,
-					  m->type ? m->type : "bind", m->destination);
+			                  m->type ? m->type : "bind", m->destination);
 	}
 	return 0;
 }
@@ -305,13 +306,14 @@ static int check_own_mntns(struct husk_error **err)
 	if (stat("/proc/self/ns/mnt", &self) < 0 || stat("/proc/1/ns/mnt", &init) < 0)
 		return 0;
 	if (self.st_dev == init.st_dev && self.st_ino == init.st_ino)
-		return error_set(err, EPERM, "not in a new mount namespace: refusing to touch the "
-					     "host's mounts");
+		return error_set(err, EPERM,
+		                 "not in a new mount namespace: refusing to touch the "
+		                 "host's mounts");
 	return 0;
 }
 
 int rootfs_prepare(const struct oci_spec *spec, const char *rootfs, const char *console_path,
-		   enum rootfs_flags flags, struct husk_error **err)
+                   enum rootfs_flags flags, struct husk_error **err)
 {
 	_cleanup_free_ char *root = realpath(rootfs, NULL);
 	_cleanup_close_ int rootfd = -1;
@@ -336,6 +338,21 @@ int rootfs_prepare(const struct oci_spec *spec, const char *rootfs, const char *
 	if (rc >= 0 && console_path)
 		rc = rootfs_setup_console(&c, console_path, err);
 	return rc < 0 ? rc : 0;
+}
+
+int rootfs_bind_console(const char *rootfs, const char *slave_path, struct husk_error **err)
+{
+	_cleanup_free_ char *root = realpath(rootfs, NULL);
+	_cleanup_close_ int rootfd = -1;
+	struct rootfs_ctx c = {.root = root};
+
+	if (!root)
+		return error_set_errno(err, errno, "rootfs \"%s\"", rootfs);
+	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return error_set_errno(err, errno, "open the rootfs \"%s\"", root);
+	c.rootfd = rootfd;
+	return rootfs_setup_console(&c, slave_path, err);
 }
 
 /* ---- pivot ---- */
@@ -484,7 +501,7 @@ static int write_sysctl(int sysfd, const struct oci_kv *kv, struct husk_error **
 		return error_set_errno(err, -fd, "sysctl \"%s\": open /proc/sys/%s", kv->key, path);
 	rc = write_all(fd, kv->value, strlen(kv->value));
 	return rc < 0 ? error_set_errno(err, -rc, "sysctl \"%s\": write \"%s\"", kv->key, kv->value)
-		      : 0;
+	              : 0;
 }
 
 /* Written under the container's /proc/sys, checked to be procfs (no mount
@@ -502,7 +519,7 @@ static int write_sysctls(struct rootfs_ctx *c, struct husk_error **err)
 		sysfd = open_procfs(procfd, "sys", O_PATH | O_DIRECTORY);
 	if (sysfd < 0)
 		return error_set_errno(err, procfd < 0 ? -procfd : -sysfd,
-				       "sysctl: /proc/sys is not a procfs");
+		                       "sysctl: /proc/sys is not a procfs");
 	for (size_t i = 0; i < l->n_sysctl && rc >= 0; i++)
 		rc = write_sysctl(sysfd, &l->sysctl[i], err);
 	return rc;
@@ -537,7 +554,7 @@ static int readonly_path(struct rootfs_ctx *c, const char *path, struct husk_err
 static int open_dev_null(struct rootfs_ctx *c, struct husk_error **err)
 {
 	_cleanup_close_ int fd =
-		open_in_root(c->rootfd, "/dev/null", O_PATH, 0, OPEN_IN_ROOT_NOFOLLOW_LAST);
+	        open_in_root(c->rootfd, "/dev/null", O_PATH, 0, OPEN_IN_ROOT_NOFOLLOW_LAST);
 	struct stat st;
 
 	if (fd < 0 || fstat(fd, &st) < 0)
@@ -547,10 +564,10 @@ static int open_dev_null(struct rootfs_ctx *c, struct husk_error **err)
 	return TAKE_FD(fd);
 }
 
-static int verify_masked(struct rootfs_ctx *c, const char *path, bool dir,
-			 struct husk_error **err)
+static int verify_masked(struct rootfs_ctx *c, const char *path, bool dir, struct husk_error **err)
 {
-	_cleanup_close_ int fd = open_in_root(c->rootfd, path, O_PATH, 0, OPEN_IN_ROOT_NOFOLLOW_LAST);
+	_cleanup_close_ int fd =
+	        open_in_root(c->rootfd, path, O_PATH, 0, OPEN_IN_ROOT_NOFOLLOW_LAST);
 	struct statfs sfs;
 	struct stat st;
 
@@ -568,7 +585,8 @@ static int verify_masked(struct rootfs_ctx *c, const char *path, bool dir,
  * where it points). */
 static int mask_path(struct rootfs_ctx *c, int nullfd, const char *path, struct husk_error **err)
 {
-	_cleanup_close_ int fd = open_in_root(c->rootfd, path, O_PATH, 0, OPEN_IN_ROOT_NOFOLLOW_LAST);
+	_cleanup_close_ int fd =
+	        open_in_root(c->rootfd, path, O_PATH, 0, OPEN_IN_ROOT_NOFOLLOW_LAST);
 	struct mnt_req r = MNT_REQ_INIT;
 	struct stat st;
 	int mfd;

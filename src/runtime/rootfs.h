@@ -28,7 +28,13 @@ enum rootfs_flags {
  * /dev/console for a terminal when console_path is non-NULL. Does not
  * pivot yet. */
 int rootfs_prepare(const struct oci_spec *spec, const char *rootfs, const char *console_path,
-		   enum rootfs_flags flags, struct husk_error **err);
+                   enum rootfs_flags flags, struct husk_error **err);
+/* Bind the pty slave at slave_path (e.g. one of the container's own devpts
+ * instance, allocated after rootfs_prepare()) onto /dev/console of the
+ * rootfs, resolved inside it: never through a symlink of the image. Before
+ * rootfs_pivot(). -errno with *err. (Added: rootfs_prepare()'s
+ * console_path needs the pty before the container's devpts exists.) */
+int rootfs_bind_console(const char *rootfs, const char *slave_path, struct husk_error **err);
 /* Switch root to `rootfs` (pivot_root, or MS_MOVE+chroot), detach the old
  * root, chdir("/"). */
 int rootfs_pivot(const char *rootfs, enum rootfs_flags flags, struct husk_error **err);

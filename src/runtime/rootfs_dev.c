@@ -23,18 +23,18 @@ struct dev_node {
 
 /* The devices runc always creates. */
 static const struct dev_node default_devices[] = {
-	{"/dev/null", 'c', 1, 3, 0666, 0, 0},    {"/dev/zero", 'c', 1, 5, 0666, 0, 0},
-	{"/dev/full", 'c', 1, 7, 0666, 0, 0},    {"/dev/random", 'c', 1, 8, 0666, 0, 0},
-	{"/dev/urandom", 'c', 1, 9, 0666, 0, 0}, {"/dev/tty", 'c', 5, 0, 0666, 0, 0},
+        {"/dev/null", 'c', 1, 3, 0666, 0, 0},    {"/dev/zero", 'c', 1, 5, 0666, 0, 0},
+        {"/dev/full", 'c', 1, 7, 0666, 0, 0},    {"/dev/random", 'c', 1, 8, 0666, 0, 0},
+        {"/dev/urandom", 'c', 1, 9, 0666, 0, 0}, {"/dev/tty", 'c', 5, 0, 0666, 0, 0},
 };
 
 static const struct {
 	const char *target, *name;
 } dev_links[] = {
-	{"/proc/self/fd", "fd"},
-	{"/proc/self/fd/0", "stdin"},
-	{"/proc/self/fd/1", "stdout"},
-	{"/proc/self/fd/2", "stderr"},
+        {"/proc/self/fd", "fd"},
+        {"/proc/self/fd/0", "stdin"},
+        {"/proc/self/fd/1", "stdout"},
+        {"/proc/self/fd/2", "stderr"},
 };
 
 bool rootfs_dev_is_bind(const struct oci_spec *spec)
@@ -69,8 +69,8 @@ static int dev_type(char type, mode_t *ret)
 /* An empty file at name in dirfd with the host's node bound onto it. The
  * file is made with mknodat(), never opened: what the image may already
  * have there (a tty, a disk) must not be. */
-static int bind_device(struct rootfs_ctx *c, int dirfd, const char *name,
-		       const struct dev_node *d, struct husk_error **err)
+static int bind_device(struct rootfs_ctx *c, int dirfd, const char *name, const struct dev_node *d,
+                       struct husk_error **err)
 {
 	_cleanup_close_ int dstfd = -1, mfd = -1;
 	struct mnt_req r = MNT_REQ_INIT;
@@ -85,6 +85,8 @@ static int bind_device(struct rootfs_ctx *c, int dirfd, const char *name,
 	return mfd < 0 ? mfd : 0;
 }
 
+/* The exact mode, whatever the umask (the container init is single-threaded:
+ * changing it for a moment is safe). */
 static int mknod_device(int dirfd, const char *name, mode_t type, const struct dev_node *d)
 {
 	mode_t old = umask(0);
@@ -108,8 +110,7 @@ static int create_device(struct rootfs_ctx *c, const struct dev_node *d, struct 
 		return error_set(err, ENOMEM, "out of memory");
 	if (dev_type(d->type, &type) < 0)
 		return error_set(err, EINVAL, "unknown device type '%c'", d->type);
-	if (!path_is_absolute(d->path) || streq(name, "/") || streq(name, ".") ||
-	    streq(name, ".."))
+	if (!path_is_absolute(d->path) || streq(name, "/") || streq(name, ".") || streq(name, ".."))
 		return error_set(err, EINVAL, "not a device path");
 	dirfd = rootfs_mkpath(c, dir, MKPATH_DIR, 0);
 	if (dirfd < 0)
@@ -127,13 +128,13 @@ static int create_device(struct rootfs_ctx *c, const struct dev_node *d, struct 
 static struct dev_node node_from_spec(const struct oci_device *d)
 {
 	struct dev_node n = {
-		.path = d->path,
-		.type = d->type,
-		.major = (unsigned)d->major,
-		.minor = (unsigned)d->minor,
-		.mode = d->has_mode ? d->file_mode : 0666,
-		.uid = d->has_uid ? d->uid : 0,
-		.gid = d->has_gid ? d->gid : 0,
+	        .path = d->path,
+	        .type = d->type,
+	        .major = (unsigned)d->major,
+	        .minor = (unsigned)d->minor,
+	        .mode = d->has_mode ? d->file_mode : 0666,
+	        .uid = d->has_uid ? d->uid : 0,
+	        .gid = d->has_gid ? d->gid : 0,
 	};
 	return n;
 }
@@ -181,8 +182,7 @@ static int dev_symlinks(struct rootfs_ctx *c, struct husk_error **err)
 	if (devfd < 0)
 		return error_set_errno(err, -devfd, "open /dev");
 	for (size_t i = 0; i < ELEMENTSOF(dev_links); i++)
-		if (symlinkat(dev_links[i].target, devfd, dev_links[i].name) < 0 &&
-		    errno != EEXIST)
+		if (symlinkat(dev_links[i].target, devfd, dev_links[i].name) < 0 && errno != EEXIST)
 			return error_set_errno(err, errno, "symlink /dev/%s", dev_links[i].name);
 	if (!has_devpts(c->spec))
 		return 0;
@@ -220,8 +220,7 @@ static int open_console_target(struct rootfs_ctx *c, struct husk_error **err)
 	return TAKE_FD(fd);
 }
 
-int rootfs_setup_console(struct rootfs_ctx *c, const char *console_path,
-			 struct husk_error **err)
+int rootfs_setup_console(struct rootfs_ctx *c, const char *console_path, struct husk_error **err)
 {
 	_cleanup_close_ int srcfd = open(console_path, O_PATH | O_CLOEXEC), dstfd = -1, mfd = -1;
 	struct mnt_req r = MNT_REQ_INIT;
@@ -230,7 +229,8 @@ int rootfs_setup_console(struct rootfs_ctx *c, const char *console_path,
 	if (srcfd < 0 || fstat(srcfd, &st) < 0)
 		return error_set_errno(err, errno, "console \"%s\"", console_path);
 	if (!S_ISCHR(st.st_mode))
-		return error_set(err, EINVAL, "console \"%s\": not a terminal device", console_path);
+		return error_set(err, EINVAL, "console \"%s\": not a terminal device",
+		                 console_path);
 	dstfd = open_console_target(c, err);
 	if (dstfd < 0)
 		return error_wrap(err, "console");
@@ -241,6 +241,6 @@ int rootfs_setup_console(struct rootfs_ctx *c, const char *console_path,
 		return error_wrap(err, "console: bind \"%s\"", console_path);
 	if (fstat(mfd, &got) < 0 || got.st_rdev != st.st_rdev)
 		return error_set(err, EIO, "console: /dev/console is not \"%s\" after mounting",
-				 console_path);
+		                 console_path);
 	return 0;
 }

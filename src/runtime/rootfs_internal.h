@@ -41,18 +41,17 @@ struct mnt_req {
 	bool rec_idmap;            /* "ridmap": idmap every mount of the tree */
 };
 
-#define MNT_REQ_INIT {.srcfd = -1, .userns_fd = -1}
+#define MNT_REQ_INIT ((struct mnt_req){.srcfd = -1, .userns_fd = -1})
 
 /* Mount r onto dstfd (an O_PATH fd resolved inside c->rootfd), flags and
  * propagation applied. Returns an O_PATH fd of the new mount's root, or
  * -errno with *err saying which step failed. */
-int rootfs_mount(struct rootfs_ctx *c, const struct mnt_req *r, int dstfd,
-		 struct husk_error **err);
+int rootfs_mount(struct rootfs_ctx *c, const struct mnt_req *r, int dstfd, struct husk_error **err);
 
 /* mount_setattr() of the mount whose root fd is (AT_RECURSIVE when
  * recursive), with a remount fallback where the kernel lacks it. -errno. */
 int rootfs_setattr(struct rootfs_ctx *c, int fd, uint64_t set, uint64_t clr,
-		   unsigned long propagation, bool recursive);
+                   unsigned long propagation, bool recursive);
 
 enum mkpath_kind {
 	MKPATH_DIR,
@@ -65,7 +64,7 @@ enum mkpath_kind {
  * target created, inside the root. `how` applies to the last component.
  * Returns an O_PATH fd or -errno. */
 int rootfs_mkpath(struct rootfs_ctx *c, const char *path, enum mkpath_kind kind,
-		  enum open_in_root_flags how);
+                  enum open_in_root_flags how);
 
 /* The path of fd as seen from inside the rootfs ("/dev/pts"), new string in
  * *ret; -EXDEV when fd is not below the rootfs. */
@@ -106,5 +105,4 @@ bool rootfs_dev_is_bind(const struct oci_spec *spec);
  * /dev/fd, stdin, stdout, stderr and (with devpts on /dev/pts) ptmx. */
 int rootfs_setup_dev(struct rootfs_ctx *c, struct husk_error **err);
 /* Bind the host pty slave console_path onto /dev/console. */
-int rootfs_setup_console(struct rootfs_ctx *c, const char *console_path,
-			 struct husk_error **err);
+int rootfs_setup_console(struct rootfs_ctx *c, const char *console_path, struct husk_error **err);

@@ -23,23 +23,38 @@
 #include "base/str.h"
 
 #define MS_ATIME_MASK (MS_NOATIME | MS_STRICTATIME | MS_RELATIME)
-/* The per-mount flags: what a bind remount sets, and what the kernel locks
- * (MNT_LOCK_*) on mounts inherited from a more privileged user namespace. */
-#define MS_MNT_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NODIRATIME | MS_ATIME_MASK)
+/* The per-mount flags: what a bind remount sets; the kernel locks all but
+ * nosymfollow (MNT_LOCK_*) on mounts from a more privileged user namespace. */
+#define MS_MNT_FLAGS                                                                               \
+	(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NODIRATIME | MS_NOSYMFOLLOW |           \
+	 MS_ATIME_MASK)
 #define MS_PROPAGATION (MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE)
 #define ATTR_TOGGLES                                                                               \
-	(MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |             \
-	 MOUNT_ATTR_NODIRATIME)
+	(MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |            \
+	 MOUNT_ATTR_NODIRATIME | MOUNT_ATTR_NOSYMFOLLOW)
 /* runc's defaultMountFlags */
 #define MS_DEFAULTS (MS_NOSUID | MS_NODEV | MS_NOEXEC)
+#ifndef ST_NOSYMFOLLOW
+#define ST_NOSYMFOLLOW 0x2000 /* Linux 5.10 */
+#endif
 
 static const struct {
 	unsigned long ms;
 	uint64_t attr;
 } ms_attr_map[] = {
-	{MS_RDONLY, MOUNT_ATTR_RDONLY},         {MS_NOSUID, MOUNT_ATTR_NOSUID},
-	{MS_NODEV, MOUNT_ATTR_NODEV},           {MS_NOEXEC, MOUNT_ATTR_NOEXEC},
-	{MS_NODIRATIME, MOUNT_ATTR_NODIRATIME},
+        {MS_RDONLY, MOUNT_ATTR_RDONLY},         {MS_NOSUID, MOUNT_ATTR_NOSUID},
+        {MS_NODEV, MOUNT_ATTR_NODEV},           {MS_NOEXEC, MOUNT_ATTR_NOEXEC},
+        {MS_NODIRATIME, MOUNT_ATTR_NODIRATIME}, {MS_NOSYMFOLLOW, MOUNT_ATTR_NOSYMFOLLOW},
+};
+
+/* statvfs() f_flag bits are not the MS_* ones (ST_RELATIME is 4096). */
+static const struct {
+	unsigned long st, ms;
+} st_ms_map[] = {
+        {ST_RDONLY, MS_RDONLY},     {ST_NOSUID, MS_NOSUID},
+        {ST_NODEV, MS_NODEV},       {ST_NOEXEC, MS_NOEXEC},
+        {ST_NOATIME, MS_NOATIME},   {ST_NODIRATIME, MS_NODIRATIME},
+        {ST_RELATIME, MS_RELATIME}, {ST_NOSYMFOLLOW, MS_NOSYMFOLLOW},
 };
 
 /* Superblock flags of mount(2) that fsconfig() takes as flag parameters. */
@@ -47,10 +62,10 @@ static const struct {
 	unsigned long ms;
 	const char *key;
 } sb_flag_map[] = {
-	{MS_SYNCHRONOUS, "sync"},
-	{MS_DIRSYNC, "dirsync"},
-	{MS_MANDLOCK, "mand"},
-	{MS_LAZYTIME, "lazytime"},
+        {MS_SYNCHRONOUS, "sync"},
+        {MS_DIRSYNC, "dirsync"},
+        {MS_MANDLOCK, "mand"},
+        {MS_LAZYTIME, "lazytime"},
 };
 
 static uint64_t attr_from_ms(unsigned long ms)
@@ -81,6 +96,20 @@ static unsigned long ms_from_attr(uint64_t a)
 	return ms;
 }
 
+/* The per-mount flags of the mount at fd, as MS_*. */
+static int mount_flags(int fd, unsigned long *ret)
+{
+	struct statvfs sv;
+
+	*ret = 0;
+	if (fstatvfs(fd, &sv) < 0)
+		return -errno;
+	for (size_t i = 0; i < ELEMENTSOF(st_ms_map); i++)
+		if (sv.f_flag & st_ms_map[i].st)
+			*ret |= st_ms_map[i].ms;
+	return 0;
+}
+
 void rootfs_proc_fd(int fd, char buf[PROC_FD_PATH_MAX])
 {
 	snprintf(buf, PROC_FD_PATH_MAX, "/proc/self/fd/%d", fd);
@@ -90,11 +119,11 @@ void rootfs_proc_fd(int fd, char buf[PROC_FD_PATH_MAX])
 
 /* mount(2) can only remount one mount at a time, never a whole tree. */
 static int setattr_legacy(int fd, uint64_t set, uint64_t clr, unsigned long propagation,
-			  bool recursive)
+                          bool recursive)
 {
 	char p[PROC_FD_PATH_MAX];
-	struct statvfs sv;
-	unsigned long flags;
+	unsigned long flags = 0;
+	int rc;
 
 	rootfs_proc_fd(fd, p);
 	if (propagation && mount(NULL, p, NULL, propagation | (recursive ? MS_REC : 0), NULL) < 0)
@@ -103,9 +132,10 @@ static int setattr_legacy(int fd, uint64_t set, uint64_t clr, unsigned long prop
 		return 0;
 	if (recursive)
 		return -EOPNOTSUPP;
-	if (fstatvfs(fd, &sv) < 0)
-		return -errno;
-	flags = sv.f_flag & MS_MNT_FLAGS & ~ms_from_attr(clr);
+	rc = mount_flags(fd, &flags);
+	if (rc < 0)
+		return rc;
+	flags &= ~ms_from_attr(clr);
 	if (clr & MOUNT_ATTR__ATIME)
 		flags &= ~MS_ATIME_MASK;
 	flags |= ms_from_attr(set);
@@ -115,7 +145,7 @@ static int setattr_legacy(int fd, uint64_t set, uint64_t clr, unsigned long prop
 }
 
 int rootfs_setattr(struct rootfs_ctx *c, int fd, uint64_t set, uint64_t clr,
-		   unsigned long propagation, bool recursive)
+                   unsigned long propagation, bool recursive)
 {
 	struct mount_attr a = {.attr_set = set, .attr_clr = clr, .propagation = propagation};
 	unsigned flags = AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
@@ -141,9 +171,8 @@ static void bind_attrs(unsigned long flags, uint64_t *set, uint64_t *clr)
 
 static int bind_apply_flags(struct rootfs_ctx *c, int mfd, const struct mnt_req *r, bool rec)
 {
-	unsigned long flags = r->flags & MS_MNT_FLAGS, locked;
+	unsigned long flags = r->flags & MS_MNT_FLAGS, locked = 0;
 	uint64_t set, clr;
-	struct statvfs sv;
 	int rc;
 
 	bind_attrs(flags, &set, &clr);
@@ -153,9 +182,10 @@ static int bind_apply_flags(struct rootfs_ctx *c, int mfd, const struct mnt_req 
 	/* EPERM: the source has locked flags (it comes from a more privileged
 	 * user namespace). Keep them, as runc does, unless the spec explicitly
 	 * asked for one of them to be cleared. */
-	if (fstatvfs(mfd, &sv) < 0)
-		return -errno;
-	locked = sv.f_flag & MS_MNT_FLAGS;
+	rc = mount_flags(mfd, &locked);
+	if (rc < 0)
+		return rc;
+	locked &= ~MS_NOSYMFOLLOW; /* never locked */
 	if (locked & r->clear)
 		return -EPERM;
 	if (flags & MS_ATIME_MASK)
@@ -165,7 +195,7 @@ static int bind_apply_flags(struct rootfs_ctx *c, int mfd, const struct mnt_req 
 }
 
 static int set_propagation(struct rootfs_ctx *c, int mfd, unsigned long prop,
-			   struct husk_error **err)
+                           struct husk_error **err)
 {
 	int rc;
 
@@ -220,15 +250,18 @@ static char *next_opt(char **p)
 	return s;
 }
 
+/* One option: "key" is a flag, "key=value" a string (quotes dropped). An
+ * error names the key only: values may be credentials (cifs password=). */
 static int fs_set_opt(int fsfd, char *opt, struct husk_error **err)
 {
-	_cleanup_free_ char *what = str_printf("option \"%s\"", opt);
+	_cleanup_free_ char *what = NULL;
 	char *eq = strchr(opt, '='), *v;
 	size_t n;
 	int rc;
 
 	if (!*opt)
 		return 0;
+	what = str_printf("option \"%.*s\"", eq ? (int)(eq - opt) : (int)strlen(opt), opt);
 	if (!eq) {
 		rc = fsconfig(fsfd, FSCONFIG_SET_FLAG, opt, NULL, 0);
 	} else {
@@ -276,7 +309,7 @@ static int mnt_new_fs(const struct mnt_req *r, struct husk_error **err)
 
 	if (fsfd < 0)
 		return errno == ENOSYS ? -ENOSYS
-				       : error_set_errno(err, errno, "fsopen \"%s\"", r->fstype);
+		                       : error_set_errno(err, errno, "fsopen \"%s\"", r->fstype);
 	rc = fs_configure(fsfd, r, err);
 	if (rc < 0)
 		return rc;
@@ -309,12 +342,13 @@ static int mnt_new_bind(struct rootfs_ctx *c, const struct mnt_req *r, struct hu
 	else
 		mfd = open_tree(AT_FDCWD, r->source, flags);
 	if (mfd < 0)
-		return errno == ENOSYS ? -ENOSYS
-				       : error_set_errno(err, errno, "bind source \"%s\"", r->source);
+		return errno == ENOSYS
+		               ? -ENOSYS
+		               : error_set_errno(err, errno, "bind source \"%s\"", r->source);
 	if (r->userns_fd >= 0 && (rc = set_idmap(mfd, r->userns_fd, r->rec_idmap)) < 0)
-		return error_set_errno(err, -rc,
-				       "idmap \"%s\" (kernel or filesystem without idmapped mounts?)",
-				       r->source);
+		return error_set_errno(
+		        err, -rc, "idmap \"%s\" (kernel or filesystem without idmapped mounts?)",
+		        r->source);
 	if (r->apply_flags && (rc = bind_apply_flags(c, mfd, r, r->rec_flags)) < 0)
 		return error_set_errno(err, -rc, "set mount flags");
 	return TAKE_FD(mfd);
@@ -335,7 +369,7 @@ static int reopen_mount(struct rootfs_ctx *c, int dstfd)
 }
 
 static int legacy_mount(struct rootfs_ctx *c, const struct mnt_req *r, int dstfd,
-			struct husk_error **err)
+                        struct husk_error **err)
 {
 	char dst[PROC_FD_PATH_MAX], src[PROC_FD_PATH_MAX];
 	unsigned long flags = MS_BIND | (r->recursive ? MS_REC : 0);
@@ -345,12 +379,14 @@ static int legacy_mount(struct rootfs_ctx *c, const struct mnt_req *r, int dstfd
 
 	if (r->userns_fd >= 0 || r->rec_set || r->rec_clr)
 		return error_set(err, EOPNOTSUPP,
-				 "idmapped mounts and recursive mount flags need mount_setattr(2)");
+		                 "idmapped mounts and recursive mount flags need mount_setattr(2)");
 	rootfs_proc_fd(dstfd, dst);
-	if (r->fstype)
+	if (r->fstype) {
 		flags = r->flags & ~(MS_PROPAGATION | MS_REC | MS_BIND | MS_REMOUNT);
-	else if (r->srcfd >= 0)
-		rootfs_proc_fd(r->srcfd, src), source = src;
+	} else if (r->srcfd >= 0) {
+		rootfs_proc_fd(r->srcfd, src);
+		source = src;
+	}
 	if (mount(source, dst, r->fstype, flags, r->fstype ? r->data : NULL) < 0)
 		return error_set_errno(err, errno, "mount");
 	mfd = reopen_mount(c, dstfd);
@@ -363,8 +399,7 @@ static int legacy_mount(struct rootfs_ctx *c, const struct mnt_req *r, int dstfd
 	return rc < 0 ? rc : TAKE_FD(mfd);
 }
 
-int rootfs_mount(struct rootfs_ctx *c, const struct mnt_req *r, int dstfd,
-		 struct husk_error **err)
+int rootfs_mount(struct rootfs_ctx *c, const struct mnt_req *r, int dstfd, struct husk_error **err)
 {
 	_cleanup_close_ int mfd = -1;
 	int rc;
@@ -423,13 +458,21 @@ static bool spec_has_ns(const struct oci_spec *s, enum oci_ns_type t)
  * one), and nothing inside it but the files lxcfs emulates, so that no
  * mount can shadow /proc/self or unmask a masked path. */
 static const char *const proc_mount_ok[] = {
-	"/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo",  "/proc/stat",
-	"/proc/swaps",   "/proc/uptime",    "/proc/loadavg",  "/proc/slabinfo",
-	"/proc/net/dev", "/proc/sys/kernel/ns_last_pid", NULL,
+        "/proc/cpuinfo",
+        "/proc/diskstats",
+        "/proc/meminfo",
+        "/proc/stat",
+        "/proc/swaps",
+        "/proc/uptime",
+        "/proc/loadavg",
+        "/proc/slabinfo",
+        "/proc/net/dev",
+        "/proc/sys/kernel/ns_last_pid",
+        NULL,
 };
 
 static int check_proc_dest(struct rootfs_ctx *c, int dstfd, const struct oci_mount *m, int srcfd,
-			   struct husk_error **err)
+                           struct husk_error **err)
 {
 	_cleanup_free_ char *path = NULL;
 	const char *rest;
@@ -455,7 +498,7 @@ static int check_proc_dest(struct rootfs_ctx *c, int dstfd, const struct oci_mou
 
 /* The destination, created, checked against /proc. */
 static int open_dest(struct rootfs_ctx *c, const struct oci_mount *m, enum mkpath_kind kind,
-		     enum open_in_root_flags how, int srcfd, struct husk_error **err)
+                     enum open_in_root_flags how, int srcfd, struct husk_error **err)
 {
 	_cleanup_close_ int fd = rootfs_mkpath(c, m->destination, kind, how);
 	int rc;
@@ -467,7 +510,7 @@ static int open_dest(struct rootfs_ctx *c, const struct oci_mount *m, enum mkpat
 }
 
 static int mount_at(struct rootfs_ctx *c, const struct mnt_req *r, int dstfd,
-		    struct husk_error **err)
+                    struct husk_error **err)
 {
 	int mfd = rootfs_mount(c, r, dstfd, err);
 
@@ -531,6 +574,12 @@ static int userns_open(pid_t pid, int ready, const struct oci_mount *m)
 	return rc < 0 ? -errno : rc;
 }
 
+static void close_pair(int p[2])
+{
+	safe_close(p[0]);
+	safe_close(p[1]);
+}
+
 /* A user namespace holding the mount's uidMappings/gidMappings, as an fd
  * for MOUNT_ATTR_IDMAP: a short-lived child unshares it, we write its maps
  * and keep a reference to it. */
@@ -540,19 +589,24 @@ static int idmap_userns(const struct oci_mount *m, struct husk_error **err)
 	pid_t pid;
 
 	if (!m->n_uid_mappings || !m->n_gid_mappings)
-		return error_set(err, EINVAL, "an idmapped mount needs uidMappings and gidMappings");
+		return error_set(err, EINVAL,
+		                 "an idmapped mount needs uidMappings and gidMappings");
 	if (pipe2(ready, O_CLOEXEC) < 0)
 		return error_set_errno(err, errno, "pipe");
 	if (pipe2(hold, O_CLOEXEC) < 0) {
-		safe_close(ready[0]), safe_close(ready[1]);
+		close_pair(ready);
 		return error_set_errno(err, errno, "pipe");
 	}
 	pid = fork();
 	if (pid == 0)
 		userns_child(ready, hold);
-	safe_close(ready[1]), safe_close(hold[0]);
-	fd = pid < 0 ? -errno : userns_open(pid, ready[0], m);
-	safe_close(ready[0]), safe_close(hold[1]);
+	fd = pid < 0 ? -errno : 0;
+	safe_close(ready[1]);
+	safe_close(hold[0]);
+	if (pid > 0)
+		fd = userns_open(pid, ready[0], m);
+	safe_close(ready[0]);
+	safe_close(hold[1]); /* lets the child go */
 	if (pid > 0)
 		RETRY_EINTR(waitpid(pid, NULL, 0));
 	return fd < 0 ? error_set_errno(err, -fd, "user namespace for the idmapped mount") : fd;
@@ -582,10 +636,10 @@ static int mount_bind(struct rootfs_ctx *c, const struct oci_mount *m, struct hu
 }
 
 static int verify_fs(struct rootfs_ctx *c, const char *dest, long magic, const char *name,
-		     struct husk_error **err)
+                     struct husk_error **err)
 {
 	_cleanup_close_ int fd =
-		open_in_root(c->rootfd, dest, O_PATH | O_DIRECTORY, 0, OPEN_IN_ROOT_NOFOLLOW_LAST);
+	        open_in_root(c->rootfd, dest, O_PATH | O_DIRECTORY, 0, OPEN_IN_ROOT_NOFOLLOW_LAST);
 	struct statfs sfs;
 
 	if (fd < 0)
@@ -601,13 +655,13 @@ static int verify_fs(struct rootfs_ctx *c, const char *dest, long magic, const c
  * refuses sysfs (EPERM, EBUSY); runc binds the host's /sys instead, and
  * so do we, read-only all the way down. */
 static int bind_host_sys(struct rootfs_ctx *c, const struct mnt_req *spec, int dstfd,
-			 struct husk_error **err)
+                         struct husk_error **err)
 {
 	struct mnt_req r = MNT_REQ_INIT;
 
 	r.source = "/sys";
 	r.recursive = true;
-	r.rec_set = attr_from_ms(spec->flags | MS_RDONLY);
+	r.rec_set = attr_from_ms(spec->flags | MS_RDONLY) & ~MOUNT_ATTR__ATIME;
 	r.propagation = spec->propagation;
 	return mount_at(c, &r, dstfd, err);
 }
@@ -637,7 +691,7 @@ static int mount_kernfs(struct rootfs_ctx *c, const struct oci_mount *m, struct 
 		return error_set_errno(err, errno, "stat the destination");
 	if (!S_ISDIR(st.st_mode))
 		return error_set(err, ENOTDIR, "\"%s\" must be an ordinary directory, not a %s",
-				 m->destination, S_ISLNK(st.st_mode) ? "symlink" : "file");
+		                 m->destination, S_ISLNK(st.st_mode) ? "symlink" : "file");
 	rc = mount_at(c, &r, dstfd, &e);
 	if (rc < 0 && sysfs_may_bind(c, m, error_code(e)))
 		rc = bind_host_sys(c, &r, dstfd, err);
@@ -646,7 +700,7 @@ static int mount_kernfs(struct rootfs_ctx *c, const struct oci_mount *m, struct 
 	if (rc < 0)
 		return rc;
 	return verify_fs(c, m->destination, proc ? PROC_SUPER_MAGIC : SYSFS_MAGIC,
-			 proc ? "procfs" : "sysfs", err);
+	                 proc ? "procfs" : "sysfs", err);
 }
 
 /* runc keeps the mode of an existing directory a tmpfs covers, unless the
@@ -654,13 +708,13 @@ static int mount_kernfs(struct rootfs_ctx *c, const struct oci_mount *m, struct 
 static char *tmpfs_data(struct rootfs_ctx *c, const struct oci_mount *m)
 {
 	_cleanup_close_ int fd =
-		open_in_root(c->rootfd, m->destination, O_PATH | O_DIRECTORY, 0, 0);
+	        open_in_root(c->rootfd, m->destination, O_PATH | O_DIRECTORY, 0, 0);
 	struct stat st;
 
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return NULL;
 	return str_printf("mode=%04o%s%s", st.st_mode & 07777, m->data ? "," : "",
-			  m->data ? m->data : "");
+	                  m->data ? m->data : "");
 }
 
 /* tmpfs, devpts, mqueue and any other filesystem. */
@@ -715,7 +769,7 @@ static char *own_cgroup(const char *self, char **ctrls)
 
 /* Super-block options of a v1 cgroup mount that are not controllers. */
 static const char *const cgroup_not_controllers[] = {
-	"rw", "ro", "noprefix", "clone_children", "xattr", "cpuset_v2_mode", "favordynmods", NULL,
+        "rw", "ro", "noprefix", "clone_children", "xattr", "cpuset_v2_mode", "favordynmods", NULL,
 };
 
 static char **cgroup_controllers(const struct mountinfo *mi)
@@ -760,11 +814,10 @@ static char *cgroup_bind_source(struct cgroup_v1 *g, const struct mountinfo *mi,
 	return path_join(mi->mountpoint, rel);
 }
 
-static int cgroup_v1_one(struct cgroup_v1 *g, const struct mountinfo *mi,
-			 struct husk_error **err)
+static int cgroup_v1_one(struct cgroup_v1 *g, const struct mountinfo *mi, struct husk_error **err)
 {
 	_cleanup_free_ char *name = path_basename(mi->mountpoint), *dest = NULL, *src = NULL,
-			   *data = NULL;
+	                    *data = NULL;
 	_cleanup_strv_ char **ctrls = cgroup_controllers(mi);
 	_cleanup_close_ int dstfd = -1;
 	struct mnt_req r = MNT_REQ_INIT;
@@ -848,8 +901,7 @@ static int cgroup_v1_all(struct cgroup_v1 *g, int tmpfd, struct husk_error **err
 /* cgroup v1 as runc does it: a tmpfs, and in it one mount per hierarchy —
  * the hierarchy itself in a cgroup namespace (it shows our cgroup as its
  * root), else a bind of our own cgroup directory of it. */
-static int mount_cgroup_v1(struct rootfs_ctx *c, const struct oci_mount *m,
-			   struct husk_error **err)
+static int mount_cgroup_v1(struct rootfs_ctx *c, const struct oci_mount *m, struct husk_error **err)
 {
 	struct cgroup_v1 g = {.c = c, .m = m, .cgroupns = spec_has_ns(c->spec, OCI_NS_CGROUP)};
 	struct mnt_req t = MNT_REQ_INIT;
@@ -893,10 +945,10 @@ static char *unified_mountpoint(struct rootfs_ctx *c, struct husk_error **err)
  * (runc #2158): bind the unified hierarchy instead — only our own cgroup
  * of it when a cgroup namespace was asked for. */
 static int bind_cgroup2(struct rootfs_ctx *c, const struct oci_mount *m, int dstfd,
-			struct husk_error **err)
+                        struct husk_error **err)
 {
 	_cleanup_free_ char *top = unified_mountpoint(c, err), *self = NULL, *own = NULL,
-			   *src = NULL;
+	                    *src = NULL;
 	struct mnt_req r = req_from_spec(m);
 
 	if (!top)
@@ -913,8 +965,7 @@ static int bind_cgroup2(struct rootfs_ctx *c, const struct oci_mount *m, int dst
 	return mount_at(c, &r, dstfd, err);
 }
 
-static int mount_cgroup2(struct rootfs_ctx *c, const struct oci_mount *m,
-			 struct husk_error **err)
+static int mount_cgroup2(struct rootfs_ctx *c, const struct oci_mount *m, struct husk_error **err)
 {
 	_cleanup_error_ struct husk_error *e = NULL;
 	_cleanup_close_ int dstfd = -1;
@@ -948,10 +999,10 @@ static const struct {
 	const char *type;
 	int (*mount)(struct rootfs_ctx *c, const struct oci_mount *m, struct husk_error **err);
 } mount_types[] = {
-	{"proc", mount_kernfs},
-	{"sysfs", mount_kernfs},
-	{"cgroup", mount_cgroup},
-	{"cgroup2", mount_cgroup2},
+        {"proc", mount_kernfs},
+        {"sysfs", mount_kernfs},
+        {"cgroup", mount_cgroup},
+        {"cgroup2", mount_cgroup2},
 };
 
 int rootfs_mount_spec(struct rootfs_ctx *c, const struct oci_mount *m, struct husk_error **err)
@@ -963,7 +1014,7 @@ int rootfs_mount_spec(struct rootfs_ctx *c, const struct oci_mount *m, struct hu
 		return error_set(err, EINVAL, "cannot mount over the root itself");
 	if (mount_is_bind(m))
 		return isempty(m->source) ? error_set(err, EINVAL, "a bind mount needs a source")
-					  : mount_bind(c, m, err);
+		                          : mount_bind(c, m, err);
 	if (isempty(m->type))
 		return error_set(err, EINVAL, "no mount type");
 	for (size_t i = 0; i < ELEMENTSOF(mount_types); i++)

@@ -17,6 +17,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -58,12 +59,20 @@ struct tspec {
 };
 
 static const char *const default_masked[] = {
-	"/proc/acpi",         "/proc/asound",      "/proc/kcore",       "/proc/keys",
-	"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-	"/sys/firmware",      "/proc/scsi",        NULL,
+        "/proc/acpi",
+        "/proc/asound",
+        "/proc/kcore",
+        "/proc/keys",
+        "/proc/latency_stats",
+        "/proc/timer_list",
+        "/proc/timer_stats",
+        "/proc/sched_debug",
+        "/sys/firmware",
+        "/proc/scsi",
+        NULL,
 };
 static const char *const default_readonly[] = {
-	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
+        "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
 };
 
 static struct oci_mount *add_mount(struct tspec *t, const char *dest, const char *type,
@@ -72,8 +81,11 @@ static struct oci_mount *add_mount(struct tspec *t, const char *dest, const char
 	struct oci_mount *m = &t->mounts[t->s.n_mounts++];
 
 	assert_true(t->s.n_mounts <= ELEMENTSOF(t->mounts));
-	*m = (struct oci_mount){.destination = S(dest), .type = S(type), .source = S(src),
-	                        .flags = flags, .data = S(data)};
+	*m = (struct oci_mount){.destination = S(dest),
+	                        .type = S(type),
+	                        .source = S(src),
+	                        .flags = flags,
+	                        .data = S(data)};
 	if (flags & MS_BIND) {
 		m->bind = true;
 		m->recursive = flags & MS_REC;
@@ -142,18 +154,47 @@ struct fx {
 	struct group *g;
 	char dir[64];
 	char *rootfs, *host; /* dir/rootfs: the container's; dir/host: bind sources */
-	size_t mounts_before;
+	char **mounts_before;
 };
 
-static size_t count_mounts(void)
+static char **mount_table(void)
 {
 	_cleanup_free_ char *mi = NULL;
-	size_t n = 0;
 
 	assert_int_equal(read_file("/proc/self/mountinfo", 16u << 20, &mi, NULL, NULL), 0);
-	for (char *p = mi; *p; p++)
-		n += *p == '\n';
-	return n;
+	return strv_split(mi, "\n");
+}
+
+/* Where a mount leaked out of a test's child would show: in its scratch
+ * directory, or on the paths its specs name. */
+static bool ours(const char *mountpoint, const char *dir)
+{
+	static const char *const paths[] = {"/", "/etc", "/var", "/tmp", "/proc", "/sys", "/dev"};
+	const char *rest = startswith(mountpoint, dir);
+
+	if (rest && (!*rest || *rest == '/'))
+		return true;
+	for (size_t i = 0; i < ELEMENTSOF(paths); i++)
+		if (streq(mountpoint, paths[i]))
+			return true;
+	return startswith(mountpoint, "/tmp/husk-dotdot-") != NULL;
+}
+
+/* The parent's mount table against its snapshot: other processes on the
+ * machine may mount meanwhile, so only lines that could be ours count. */
+static void assert_mounts_unchanged(char **before, const char *dir)
+{
+	_cleanup_strv_ char **after = mount_table();
+
+	STRV_FOREACH (l, after) {
+		_cleanup_strv_ char **f = NULL;
+
+		if (strv_contains(before, *l))
+			continue;
+		f = strv_split(*l, " ");
+		if (strv_length(f) > 4 && ours(f[4], dir))
+			fail_msg("the host's mount table changed: %s", *l);
+	}
 }
 
 static int run_cmd(char *const argv[])
@@ -238,8 +279,8 @@ static int setup(void **state)
 		return -1;
 	if (run_cmd((char *[]){S("cp"), S("-a"), src, f->rootfs, NULL}) != 0)
 		return -1;
-	f->mounts_before = count_mounts();
-	return 0;
+	f->mounts_before = mount_table();
+	return f->mounts_before ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -247,11 +288,12 @@ static int teardown(void **state)
 	struct fx *f = *state;
 	struct group *g = f->g;
 
-	if (f->rootfs) {
+	if (f->mounts_before) {
 		/* every mount was the child's own: none may show here */
-		assert_int_equal(count_mounts(), f->mounts_before);
+		assert_mounts_unchanged(f->mounts_before, f->dir);
 		assert_int_equal(rm_rf(f->dir), 0);
 	}
+	strv_free(f->mounts_before);
 	free(f->rootfs);
 	free(f->host);
 	free(f);
@@ -280,11 +322,13 @@ struct run {
 	enum rootfs_flags flags;
 	int extra_unshare;
 	bool console;
-	bool pid1;              /* first become pid 1 of a new pid ns with its own /proc */
+	bool pid1;              /* first become pid 1 of a new pid ns (needs CLONE_NEWPID) */
+	bool own_proc;          /* pid1: with a /proc of its own */
+	bool userns;            /* in a new user namespace (identity-mapped) */
 	const char *want_error; /* the setup must fail with a message containing this */
-	void (*before)(const struct run *r);    /* in the new namespaces, before prepare */
-	void (*on_host)(const struct run *r);   /* after prepare, before pivot */
-	void (*inside)(const struct run *r);    /* after finalize */
+	void (*before)(const struct run *r);     /* in the new namespaces, before prepare */
+	void (*on_host)(const struct run *r);    /* after prepare, before pivot */
+	void (*inside)(const struct run *r);     /* after finalize */
 	void (*after_fail)(const struct run *r); /* after the wanted failure */
 	const void *arg;
 };
@@ -295,10 +339,10 @@ static int spec_unshare_flags(const struct oci_spec *s)
 		enum oci_ns_type t;
 		int flag;
 	} map[] = {
-		{OCI_NS_NETWORK, CLONE_NEWNET},
-		{OCI_NS_IPC, CLONE_NEWIPC},
-		{OCI_NS_UTS, CLONE_NEWUTS},
-		{OCI_NS_CGROUP, CLONE_NEWCGROUP},
+	        {OCI_NS_NETWORK, CLONE_NEWNET},
+	        {OCI_NS_IPC, CLONE_NEWIPC},
+	        {OCI_NS_UTS, CLONE_NEWUTS},
+	        {OCI_NS_CGROUP, CLONE_NEWCGROUP},
 	};
 	int flags = 0;
 
@@ -323,21 +367,69 @@ static int setup_container(const struct run *r, const char *console, struct husk
 	return rc;
 }
 
-/* After unshare(CLONE_NEWPID): fork the namespace's pid 1, mount its own
- * /proc (in our own mount namespace), and continue in it. */
-static void become_pid1(void)
+/* Wait for the child and exit with its status. */
+static _noreturn_ void exit_as(pid_t pid)
 {
 	int status;
+
+	CHECK(waitpid(pid, &status, 0) == pid);
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+}
+
+/* After unshare(CLONE_NEWPID): fork the namespace's pid 1 and continue in
+ * it, with a /proc of its own (in our own mount namespace) if asked. */
+static void become_pid1(bool own_proc)
+{
 	pid_t pid = fork();
 
 	CHECK(pid >= 0);
-	if (pid > 0) {
-		CHECK(waitpid(pid, &status, 0) == pid);
-		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
-	}
+	if (pid > 0)
+		exit_as(pid);
 	CHECK(getpid() == 1);
+	if (!own_proc)
+		return;
 	CHECK(mount(NULL, "/", NULL, MS_PRIVATE | MS_REC, NULL) == 0);
 	CHECK(mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0);
+}
+
+static void write_map(pid_t pid, const char *file)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	CHECK(fd >= 0 && write(fd, "0 0 4294967295\n", 15) == 15);
+	close(fd);
+}
+
+/* Continue in a new user namespace mapping every id to itself: the forked
+ * child unshares it, we write its maps and wait for it. */
+static void enter_userns(void)
+{
+	int ready[2], go[2];
+	pid_t pid;
+	char c = 0;
+
+	CHECK(pipe(ready) == 0 && pipe(go) == 0);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid > 0) {
+		close(ready[1]);
+		close(go[0]);
+		CHECK(read(ready[0], &c, 1) == 1);
+		write_map(pid, "uid_map");
+		write_map(pid, "gid_map");
+		CHECK(write(go[1], &c, 1) == 1);
+		exit_as(pid);
+	}
+	close(ready[0]);
+	close(go[1]);
+	CHECK(unshare(CLONE_NEWUSER) == 0);
+	CHECK(write(ready[1], &c, 1) == 1);
+	CHECK(read(go[0], &c, 1) == 1);
+	close(ready[1]);
+	close(go[0]);
 }
 
 static _noreturn_ void child_main(const struct run *r)
@@ -346,10 +438,18 @@ static _noreturn_ void child_main(const struct run *r)
 	char console[64] = "";
 	int rc;
 
+	if (r->userns) {
+		/* the mounts of a namespace made by a less privileged user
+		 * namespace are locked (MNT_LOCK_*): `before` makes some */
+		CHECK(unshare(CLONE_NEWNS) == 0);
+		if (r->before)
+			r->before(r);
+		enter_userns();
+	}
 	CHECK(unshare(CLONE_NEWNS | spec_unshare_flags(r->spec) | r->extra_unshare) == 0);
 	if (r->pid1)
-		become_pid1();
-	if (r->before)
+		become_pid1(r->own_proc);
+	if (r->before && !r->userns)
 		r->before(r);
 	if (r->console) {
 		int m = posix_openpt(O_RDWR | O_NOCTTY);
@@ -748,7 +848,7 @@ static void test_dangling_symlink_destination(void **state)
 {
 	struct fx *f = fixture(state);
 	_cleanup_free_ char *link = path_join(f->rootfs, "etc/resolv.conf"), *src = NULL,
-	                       *made = path_join(f->rootfs, "run/x/resolv.conf");
+	                    *made = path_join(f->rootfs, "run/x/resolv.conf");
 	struct tspec t;
 
 	src = path_join(f->host, "resolv.conf");
@@ -835,7 +935,7 @@ static void test_bad_option(void **state)
 	add_mount(&t, "/bad", "tmpfs", "tmpfs", 0, "size=lots");
 	run(&(struct run){.spec = &t.s,
 	                  .rootfs = f->rootfs,
-	                  .want_error = "mounts[7] \"tmpfs\" on \"/bad\": option \"size=lots\": "
+	                  .want_error = "mounts[7] \"tmpfs\" on \"/bad\": option \"size\": "
 	                                "Invalid argument"});
 	default_spec(&t);
 	add_mount(&t, "/bad", "nosuchfs", "x", 0, NULL);
@@ -894,7 +994,8 @@ static void test_sysctl_bad_keys(void **state)
 	add_sysctl(&t, "net.nosuch.key", "1");
 	run(&(struct run){.spec = &t.s,
 	                  .rootfs = f->rootfs,
-	                  .want_error = "sysctl \"net.nosuch.key\": open /proc/sys/net/nosuch/key"});
+	                  .want_error =
+	                          "sysctl \"net.nosuch.key\": open /proc/sys/net/nosuch/key"});
 }
 
 /* ---- devices, console ---- */
@@ -1000,10 +1101,8 @@ static void test_console(void **state)
 	struct tspec t;
 
 	default_spec(&t);
-	run(&(struct run){.spec = &t.s,
-	                  .rootfs = f->rootfs,
-	                  .console = true,
-	                  .inside = inside_console});
+	run(&(struct run){
+	        .spec = &t.s, .rootfs = f->rootfs, .console = true, .inside = inside_console});
 }
 
 /* /dev "ro": devices are made first, then it turns read-only. */
@@ -1013,6 +1112,44 @@ static void inside_dev_readonly(const struct run *r)
 	check_devices();
 	CHECK(mkdir("/dev/x", 0755) < 0 && errno == EROFS);
 	check_fs("/dev/shm", TMPFS_MAGIC, false);
+}
+
+/* The runtime's way: the pty comes from the container's own devpts, after
+ * rootfs_prepare(), and is bound with rootfs_bind_console(). */
+static void console_on_host(const struct run *r)
+{
+	_cleanup_error_ struct husk_error *err = NULL;
+	_cleanup_free_ char *ptmx = path_join(r->rootfs, "dev/pts/ptmx"), *slave = NULL;
+	int m, n = -1;
+
+	m = open(ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	CHECK(m >= 0 && ioctl(m, TIOCSPTLCK, &(int){0}) == 0 && ioctl(m, TIOCGPTN, &n) == 0);
+	slave = str_printf("%s/dev/pts/%d", r->rootfs, n);
+	CHECK(slave);
+	if (rootfs_bind_console(r->rootfs, slave, &err) < 0) {
+		dprintf(STDERR_FILENO, "rootfs_bind_console: %s\n", error_message(err));
+		_exit(1);
+	}
+}
+
+static void inside_own_console(const struct run *r)
+{
+	struct stat st, pts;
+
+	CHECK(stat("/dev/console", &st) == 0 && S_ISCHR(st.st_mode));
+	CHECK(stat("/dev/pts/0", &pts) == 0 && st.st_rdev == pts.st_rdev);
+}
+
+static void test_bind_console(void **state)
+{
+	struct fx *f = fixture(state);
+	struct tspec t;
+
+	default_spec(&t);
+	run(&(struct run){.spec = &t.s,
+	                  .rootfs = f->rootfs,
+	                  .on_host = console_on_host,
+	                  .inside = inside_own_console});
 }
 
 static void test_dev_readonly(void **state)
@@ -1095,6 +1232,7 @@ static void test_requires_new_mount_ns(void **state)
 	                  .rootfs = f->rootfs,
 	                  .extra_unshare = CLONE_NEWPID,
 	                  .pid1 = true,
+	                  .own_proc = true,
 	                  .want_error = "not in a new mount namespace"});
 }
 
@@ -1151,35 +1289,122 @@ static void test_recursive_readonly(void **state)
 	                  .arg = f->host});
 }
 
+/* ---- in a user namespace ---- */
+
+/* A tmpfs with nosuid, nodev under the bind source, mounted before the
+ * user namespace: inside it those flags are locked. */
+static void locked_before(const struct run *r)
+{
+	_cleanup_free_ char *sub = path_join(r->arg, "locked");
+
+	CHECK(mount("tmpfs", sub, "tmpfs", MS_NOSUID | MS_NODEV, NULL) == 0);
+}
+
+static void inside_userns(const struct run *r)
+{
+	struct statvfs sv;
+
+	check_fs("/proc", PROC_SUPER_MAGIC, false);
+	/* no network namespace of its own: the host's /sys, bound read-only */
+	check_fs("/sys", SYSFS_MAGIC, true);
+	check_fs("/sys/kernel", SYSFS_MAGIC, true);
+	check_fs("/dev/pts", DEVPTS_SUPER_MAGIC, false);
+	check_fs("/dev/mqueue", MQUEUE_MAGIC, false);
+	check_chr("/dev/null", 1, 3, 0);
+	CHECK(is_mount_point("/dev/null"));
+	check_masked();
+	check_fs("/proc/sys", PROC_SUPER_MAGIC, true);
+	CHECK(mkdir("/x", 0755) < 0 && errno == EROFS);
+	/* "ro" asked; nosuid and nodev, locked on the source, kept */
+	CHECK(statvfs("/locked", &sv) == 0);
+	CHECK((sv.f_flag & (ST_RDONLY | ST_NOSUID | ST_NODEV)) ==
+	      (ST_RDONLY | ST_NOSUID | ST_NODEV));
+}
+
+static void userns_spec(struct tspec *t)
+{
+	default_spec(t);
+	drop_ns(t, OCI_NS_NETWORK);
+	drop_ns(t, OCI_NS_CGROUP); /* v1 hierarchies cannot be mounted in a user ns */
+	add_ns(t, OCI_NS_USER);
+}
+
+static void test_userns_container(void **state)
+{
+	struct fx *f = fixture(state);
+	_cleanup_free_ char *locked = path_join(f->host, "locked");
+	struct tspec t;
+
+	assert_int_equal(mkdir(locked, 0755), 0);
+	userns_spec(&t);
+	add_mount(&t, "/locked", "bind", locked, MS_BIND | MS_REC | MS_RDONLY, NULL);
+	run(&(struct run){.spec = &t.s,
+	                  .rootfs = f->rootfs,
+	                  .flags = ROOTFS_USERNS,
+	                  .userns = true,
+	                  .extra_unshare = CLONE_NEWPID,
+	                  .pid1 = true,
+	                  .before = locked_before,
+	                  .inside = inside_userns,
+	                  .arg = f->host});
+}
+
+/* Clearing a locked flag on purpose ("suid") is an error, as in runc. */
+static void test_userns_locked_flag_cleared(void **state)
+{
+	struct fx *f = fixture(state);
+	_cleanup_free_ char *locked = path_join(f->host, "locked");
+	struct oci_mount *m;
+	struct tspec t;
+
+	assert_int_equal(mkdir(locked, 0755), 0);
+	userns_spec(&t);
+	m = add_mount(&t, "/locked", "bind", locked, MS_BIND | MS_REC | MS_RDONLY, NULL);
+	m->clear = MS_NOSUID;
+	run(&(struct run){.spec = &t.s,
+	                  .rootfs = f->rootfs,
+	                  .flags = ROOTFS_USERNS,
+	                  .userns = true,
+	                  .extra_unshare = CLONE_NEWPID,
+	                  .pid1 = true,
+	                  .before = locked_before,
+	                  .arg = f->host,
+	                  .want_error = "mounts[7] \"bind\" on \"/locked\": set mount flags: "
+	                                "Operation not permitted"});
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_default_spec, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fixture_config, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_legacy_mount_api, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_pivot, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cgroup_without_ns, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bind_ro, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tmpfs_size_mode, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_proc_symlink, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_symlink_destinations, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dangling_symlink_destination, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_masked_symlink, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fake_dev_null, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mount_in_proc, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_option, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sysctl_netns, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sysctl_bad_keys, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_spec_devices, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_device, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_userns_device_binds, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_console, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dev_readonly, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rootfs_propagation_shared, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_idmap, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_requires_new_mount_ns, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_root_destination, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_recursive_readonly, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_default_spec, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_fixture_config, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_legacy_mount_api, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_no_pivot, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_cgroup_without_ns, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_bind_ro, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_tmpfs_size_mode, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_proc_symlink, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_symlink_destinations, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_dangling_symlink_destination, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_masked_symlink, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_fake_dev_null, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_mount_in_proc, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_bad_option, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_sysctl_netns, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_sysctl_bad_keys, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_spec_devices, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_bad_device, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_userns_device_binds, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_console, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_bind_console, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_dev_readonly, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_rootfs_propagation_shared, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_idmap, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_requires_new_mount_ns, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_root_destination, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_recursive_readonly, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_userns_container, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_userns_locked_flag_cleared, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
