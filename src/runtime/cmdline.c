@@ -58,9 +58,11 @@ static int add_gids(json_t *proc, char *const *gids, struct husk_error **err)
 	return 0;
 }
 
+/* Not into the inheritable set: with it, a file's inheritable capabilities
+ * become permitted at execve (CVE-2022-29162, runc 1.1.2). */
 static void add_caps(json_t *proc, char *const *caps)
 {
-	static const char *const sets[] = {"bounding", "effective", "permitted", "inheritable"};
+	static const char *const sets[] = {"bounding", "effective", "permitted"};
 	json_t *c = json_object_get(proc, "capabilities");
 
 	if (!json_is_object(c)) {

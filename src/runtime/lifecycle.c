@@ -240,9 +240,14 @@ int container_start(const struct runtime_ctx *rt, const char *id, struct husk_er
 	fifo = dir ? path_join(dir, EXEC_FIFO) : NULL;
 	if (!fifo)
 		return error_set(err, ENOMEM, "out of memory");
-	fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	/* the pidfd before the fifo: once the fifo is open, the init may
+	 * exec a short command, exit and be reaped at once (the containerd
+	 * shim is a subreaper that reaps at once) */
 	pfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
-	if (fd < 0 || pfd < 0)
+	if (pfd < 0 || !state_pid_alive(st))
+		return error_set(err, ESRCH, "start \"%s\": the container init exited", id);
+	fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
 		return error_set_errno(err, errno, "start \"%s\": open the exec fifo", id);
 	for (;;) {
 		ssize_t n = read(fd, &c, 1);
@@ -250,9 +255,11 @@ int container_start(const struct runtime_ctx *rt, const char *id, struct husk_er
 			break;
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			return error_set_errno(err, errno, "start \"%s\": read the exec fifo", id);
-		/* no writer yet, or no data yet: wait a little, unless the init died */
+		/* no writer yet, or no data yet: wait a little, unless the init
+		 * died without writing (an init that wrote may be gone already) */
 		struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = pfd, .events = POLLIN}};
-		if (poll(p, 2, n == 0 ? 1 : 100) > 0 && (p[1].revents & POLLIN))
+		if (poll(p, 2, n == 0 ? 1 : 100) > 0 && (p[1].revents & POLLIN) &&
+		    !(p[0].revents & POLLIN))
 			return error_set(err, ESRCH, "start \"%s\": the container init exited", id);
 	}
 	unlink(fifo);

@@ -215,15 +215,101 @@ int process_check_exec(const struct oci_process *p, struct husk_error **err)
 	return 0;
 }
 
+/* HOME of uid in the container's /etc/passwd, "HOME=/" without an entry,
+ * as runc sets it. Only a regular file is read, without blocking: the
+ * image may have planted a fifo there. malloc'd, NULL on ENOMEM. */
+static char *passwd_home(uid_t uid)
+{
+	_cleanup_close_ int fd = open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	_cleanup_free_ char *buf = NULL;
+	char *line, *save = NULL;
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    read_all_fd(fd, 4 << 20, &buf, NULL) < 0)
+		return strdup("HOME=/");
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *f[7], *s = line;
+		size_t n = 0;
+		uint64_t id;
+
+		while (n < ELEMENTSOF(f) && (f[n] = strsep(&s, ":")))
+			n++;
+		if (n >= 6 && str_to_uint64(f[2], &id) == 0 && id == uid && f[5][0])
+			return str_printf("HOME=%s", f[5]);
+	}
+	return strdup("HOME=/");
+}
+
+struct env_ent {
+	const char *s;
+	size_t name_len, idx;
+};
+
+/* By name, then by position. */
+static int env_cmp(const void *a, const void *b)
+{
+	const struct env_ent *x = a, *y = b;
+	int c = memcmp(x->s, y->s, MIN(x->name_len, y->name_len));
+
+	if (c == 0 && x->name_len != y->name_len)
+		c = x->name_len < y->name_len ? -1 : 1;
+	if (c == 0)
+		c = x->idx < y->idx ? -1 : 1;
+	return c;
+}
+
+/* The environment as runc passes it: a NAME given twice keeps its first
+ * place and its last value (exec -e overrides config.json), and HOME is
+ * added when missing (*ret_home owns it). Sorted, not a nested loop: env
+ * may be long. NULL on ENOMEM. */
+static char **process_env(const struct oci_process *p, char **ret_home)
+{
+	size_t n = strv_length(p->env), k = 0;
+	_cleanup_free_ struct env_ent *e = calloc(n + 1, sizeof(*e));
+	_cleanup_free_ char **slot = calloc(n + 1, sizeof(*slot));
+	char **v = calloc(n + 2, sizeof(*v));
+	bool has_home = false;
+
+	if (!e || !slot || !v) {
+		free(v);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		e[i] = (struct env_ent){p->env[i], strcspn(p->env[i], "="), i};
+	qsort(e, n, sizeof(*e), env_cmp);
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && e[j].name_len == e[i].name_len &&
+		                memcmp(e[j].s, e[i].s, e[i].name_len) == 0;
+		     j++)
+			;
+		slot[e[i].idx] = (char *)e[j - 1].s;
+		has_home |= e[i].name_len == 4 && memcmp(e[i].s, "HOME", 4) == 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (slot[i])
+			v[k++] = slot[i];
+	if (!has_home && !(v[k] = *ret_home = passwd_home(p->user.uid))) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
 int process_exec(const struct process_exec *x, struct husk_error **err)
 {
 	const struct oci_process *p = x->process;
-	_cleanup_free_ char *exe = NULL;
+	_cleanup_free_ char *exe = NULL, *home = NULL;
+	_cleanup_free_ char **env = NULL;
 	int r;
 
 	r = process_close_fds(x->preserve_fds, x->keep_fds, ELEMENTSOF(x->keep_fds));
 	if (r < 0)
 		return error_set_errno(err, -r, "close inherited file descriptors");
+	/* read the container's /etc/passwd while still root */
+	env = process_env(p, &home);
+	if (!env)
+		return error_set(err, ENOMEM, "out of memory");
 	if (p->has_oom_score_adj) {
 		char v[16];
 		snprintf(v, sizeof(v), "%d", p->oom_score_adj);
@@ -251,6 +337,6 @@ int process_exec(const struct process_exec *x, struct husk_error **err)
 		                 p->args[0]);
 	if (x->seccomp && p->no_new_privileges && (r = seccomp_filter_load(x->seccomp)) < 0)
 		return error_set_errno(err, -r, "linux.seccomp: load the filter");
-	execve(exe, p->args, p->env ? p->env : (char *[]){NULL});
+	execve(exe, p->args, env);
 	return error_set_errno(err, errno, "exec: \"%s\"", p->args[0]);
 }

@@ -13,9 +13,12 @@ setup_file() {
 	FIXTURE=$("$FIXTURES/mkbusybox.sh")
 	export FIXTURE
 	export RT_ROOT=$HUSK_TEST_DIR/state
+	# container ids (and so cgroup names) unique to this run of the file,
+	# so that two runs at once do not kill each other's containers
+	export P=more-${HUSK_TEST_DIR##*.}
 }
 
-# Every container of this file is named more-*: delete whatever is left,
+# Every container of this file is named $P-*: delete whatever is left,
 # then check that no cgroup and no mount of this file survived.
 teardown_file() {
 	local id left=""
@@ -27,8 +30,8 @@ teardown_file() {
 			runc --root "$HUSK_TEST_DIR/runc" delete --force "$id" >/dev/null 2>&1 || true
 		done
 	fi
-	left=$(find /sys/fs/cgroup -maxdepth 4 -type d -name 'more-*' 2>/dev/null)
-	left+=$(findmnt -rn -o TARGET | grep -F "${HUSK_TEST_DIR:-/nonexistent}")
+	left=$(find /sys/fs/cgroup -maxdepth 4 -type d -name "$P-*" 2>/dev/null)
+	left+=$(findmnt -rn -o TARGET | grep -F "${HUSK_TEST_DIR:-/nonexistent}" || true)
 	husk_file_teardown
 	if [ -n "$left" ]; then
 		echo "left behind: $left" >&2
@@ -103,6 +106,16 @@ pid_gone() {
 	local st
 	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
 	[ -z "$st" ] || [ "$st" = Z ] || [ "$st" = X ]
+}
+
+# wait_gone PID: wait (up to 5 s) for pid_gone.
+wait_gone() {
+	for _ in $(seq 1 100); do
+		pid_gone "$1" && return 0
+		sleep 0.05
+	done
+	echo "process $1 is still there: $(cat "/proc/$1/cmdline" 2>&1 | tr '\0' ' ')" >&2
+	return 1
 }
 
 init_pid() {
@@ -190,7 +203,7 @@ probe() {
 	jq '.process.terminal = false | .process.args = ["sh","-c","echo spec-ok $(hostname)"]' \
 		"$d/config.json" >"$d/c.json"
 	mv "$d/c.json" "$d/config.json"
-	run rt run -b "$d" more-spec
+	run rt run -b "$d" "$P-spec"
 	assert_success
 	assert_output --regexp '^spec-ok '
 }
@@ -205,6 +218,15 @@ probe() {
 		([.linux.namespaces[].type] | index("user"))
 		and .linux.uidMappings == [{"containerID":0,"hostID":$u,"size":1}]
 		and .linux.gidMappings == [{"containerID":0,"hostID":$g,"size":1}]' "$d/config.json"
+	# and it runs: the process is root of a user namespace mapping only us
+	cp -a "$FIXTURE/bundle/rootfs" "$d/rootfs"
+	jq '.process.terminal = false | .process.args = ["sh","-c","cat /proc/self/uid_map; id -u"]' \
+		"$d/config.json" >"$d/c.json"
+	mv "$d/c.json" "$d/config.json"
+	run rt run -b "$d" "$P-rootless"
+	assert_success
+	assert_line --index 0 --regexp "^ +0 +$(id -u) +1\$"
+	assert_line --index 1 0
 	# the default spec has no user namespace and no mappings
 	rm -f "$d/config.json"
 	rt spec --bundle "$d"
@@ -241,58 +263,64 @@ probe() {
 	ba=$(bundle lsa '.process.args = ["sleep","1000"]')
 	bb=$(bundle lsb '.process.args = ["sleep","1000"]')
 	bc=$(bundle lsc '.process.args = ["true"]')
-	rt create -b "$ba" more-lsa
-	rt run -d -b "$bb" more-lsb
-	rt run -d -b "$bc" more-lsc
-	wait_status more-lsc stopped
-	pa=$(init_pid more-lsa)
-	pb=$(init_pid more-lsb)
+	rt create -b "$ba" "$P-lsa"
+	rt run -d -b "$bb" "$P-lsb"
+	rt run -d -b "$bc" "$P-lsc"
+	wait_status "$P-lsc" stopped
+	pa=$(init_pid "$P-lsa")
+	pb=$(init_pid "$P-lsb")
 	run rt list
 	assert_success
 	assert_line --index 0 --regexp '^ID +PID +STATUS +BUNDLE +CREATED +OWNER$'
-	assert_line --regexp "^more-lsa +$pa +created +$ba +[0-9]{4}-.* root\$"
-	assert_line --regexp "^more-lsb +$pb +running +$bb "
+	assert_line --regexp "^$P-lsa +$pa +created +$ba +[0-9]{4}-.* root\$"
+	assert_line --regexp "^$P-lsb +$pb +running +$bb "
 	# runc shows pid 0 for a stopped container
-	assert_line --regexp "^more-lsc +0 +stopped +$bc "
+	assert_line --regexp "^$P-lsc +0 +stopped +$bc "
 	run rt list --format json
 	assert_success
-	jq -e --arg ba "$ba" --argjson pa "$pa" --arg bb "$bb" '
-		(.[] | select(.id == "more-lsa") | .status == "created" and .pid == $pa and .bundle == $ba)
-		and (.[] | select(.id == "more-lsb") | .status == "running" and .bundle == $bb)
-		and (.[] | select(.id == "more-lsc") | .status == "stopped")' <<<"$output"
+	jq -e --arg p "$P" --arg ba "$ba" --argjson pa "$pa" --arg bb "$bb" '
+		(.[] | select(.id == $p + "-lsa") | .status == "created" and .pid == $pa and .bundle == $ba)
+		and (.[] | select(.id == $p + "-lsb") | .status == "running" and .bundle == $bb)
+		and (.[] | select(.id == $p + "-lsc") | .status == "stopped")' <<<"$output"
 	run rt list -q
 	assert_success
-	assert_line more-lsa
-	assert_line more-lsb
-	assert_line more-lsc
+	assert_line "$P-lsa"
+	assert_line "$P-lsb"
+	assert_line "$P-lsc"
 	refute_output --partial ' '
 	refute_output --partial 'STATUS'
-	rt delete --force more-lsa
-	rt delete --force more-lsb
-	rt delete more-lsc
+	rt delete --force "$P-lsa"
+	rt delete --force "$P-lsb"
+	rt delete "$P-lsc"
 	run rt list -q
-	refute_output --partial more-ls
+	refute_output --partial "$P-ls"
 }
 
 @test "state: ociVersion, id, status, pid, bundle and config.json's annotations" {
 	local b pid
 	b=$(bundle st '.process.args = ["sleep","1000"]
 		| .annotations = {"org.example.key": "value", "com.example/two": "a b"}')
-	rt create -b "$b" --pid-file "$HUSK_TEST_DIR/st.pid" more-st
+	rt create -b "$b" --pid-file "$HUSK_TEST_DIR/st.pid" "$P-st"
 	pid=$(cat "$HUSK_TEST_DIR/st.pid")
-	run rt state more-st
+	run rt state "$P-st"
 	assert_success
-	jq -e --arg b "$b" --argjson pid "$pid" '.ociVersion == "1.1.0" and .id == "more-st"
+	# ociVersion: the config's (runc reports the spec version it implements)
+	jq -e --arg id "$P-st" --arg b "$b" --argjson pid "$pid" --arg max "$(rt features | jq -r .ociVersionMax)" \
+		'(.ociVersion | IN("1.1.0", $max)) and .id == $id
 		and .status == "created" and .pid == $pid and .bundle == $b
 		and .annotations == {"org.example.key": "value", "com.example/two": "a b"}' <<<"$output"
 	# the pid is the container's init, in the container's own pid namespace
 	[ "$(readlink "/proc/$pid/ns/pid")" != "$(readlink /proc/self/ns/pid)" ]
-	rt start more-st
-	[ "$(rt state more-st | jq -r .status)" = running ]
-	rt delete --force more-st
-	run rt state more-st
+	rt start "$P-st"
+	[ "$(rt state "$P-st" | jq -r .status)" = running ]
+	# a stopped container has pid 0, as with runc
+	rt kill "$P-st" KILL
+	wait_status "$P-st" stopped
+	[ "$(rt state "$P-st" | jq -r .pid)" = 0 ]
+	rt delete "$P-st"
+	run rt state "$P-st"
 	assert_failure 1
-	assert_output --partial 'container "more-st" does not exist'
+	assert_output --partial "container \"$P-st\" does not exist"
 }
 
 # ---- update ----
@@ -301,73 +329,73 @@ probe() {
 	require_v1 memory pids
 	local b mem pids
 	b=$(bundle upd '.process.args = ["sleep","1000"]')
-	rt run -d -b "$b" more-upd
-	mem=$(cgroup_dir more-upd memory)
-	pids=$(cgroup_dir more-upd pids)
-	grep -qx "$(init_pid more-upd)" "$mem/cgroup.procs"
-	run rt update --memory 67108864 --pids-limit 50 more-upd
+	rt run -d -b "$b" "$P-upd"
+	mem=$(cgroup_dir "$P-upd" memory)
+	pids=$(cgroup_dir "$P-upd" pids)
+	grep -qx "$(init_pid "$P-upd")" "$mem/cgroup.procs"
+	run rt update --memory 67108864 --pids-limit 50 "$P-upd"
 	assert_success
 	[ "$(cat "$mem/memory.limit_in_bytes")" = 67108864 ]
 	[ "$(cat "$pids/pids.max")" = 50 ]
 	# and the kernel enforces the new pids limit inside
-	rt update --pids-limit 3 more-upd
-	run rt exec more-upd sh -c 'for i in 1 2 3 4; do sleep 5 & done 2>&1; kill $(jobs -p) 2>/dev/null'
+	rt update --pids-limit 3 "$P-upd"
+	run rt exec "$P-upd" sh -c 'for i in 1 2 3 4; do sleep 5 & done 2>&1; kill $(jobs -p) 2>/dev/null'
 	assert_output --partial "can't fork"
-	[ "$(rt state more-upd | jq -r .status)" = running ]
-	rt delete --force more-upd
+	[ "$(rt state "$P-upd" | jq -r .status)" = running ]
+	rt delete --force "$P-upd"
 }
 
 @test "update --resources: a JSON file, or stdin" {
 	require_v1 memory pids cpu
 	local b mem pids cpu f=$HUSK_TEST_DIR/resources.json
 	b=$(bundle updr '.process.args = ["sleep","1000"]')
-	rt run -d -b "$b" more-updr
-	mem=$(cgroup_dir more-updr memory)
-	pids=$(cgroup_dir more-updr pids)
-	cpu=$(cgroup_dir more-updr cpu)
+	rt run -d -b "$b" "$P-updr"
+	mem=$(cgroup_dir "$P-updr" memory)
+	pids=$(cgroup_dir "$P-updr" pids)
+	cpu=$(cgroup_dir "$P-updr" cpu)
 	echo '{"memory": {"limit": 100663296}, "pids": {"limit": 77}, "cpu": {"shares": 512}}' >"$f"
-	run rt update --resources "$f" more-updr
+	run rt update --resources "$f" "$P-updr"
 	assert_success
 	[ "$(cat "$mem/memory.limit_in_bytes")" = 100663296 ]
 	[ "$(cat "$pids/pids.max")" = 77 ]
 	[ "$(cat "$cpu/cpu.shares")" = 512 ]
-	run rt update --resources - more-updr <<<'{"pids": {"limit": 33}}'
+	run rt update --resources - "$P-updr" <<<'{"pids": {"limit": 33}}'
 	assert_success
 	[ "$(cat "$pids/pids.max")" = 33 ]
 	# a wrong type in the file is an error naming the field
 	echo '{"memory": {"limit": "lots"}}' >"$f"
-	run rt update --resources "$f" more-updr
+	run rt update --resources "$f" "$P-updr"
 	assert_failure 1
 	assert_output --partial 'memory.limit'
 	[ "$(cat "$mem/memory.limit_in_bytes")" = 100663296 ]
-	rt delete --force more-updr
+	rt delete --force "$P-updr"
 }
 
 @test "update: a bad value is an error naming the flag, and nothing changes" {
 	require_v1 memory pids
 	local b mem pids
 	b=$(bundle updbad '.process.args = ["sleep","1000"] | .linux.resources.pids = {"limit": 40}')
-	rt run -d -b "$b" more-updbad
-	mem=$(cgroup_dir more-updbad memory)
-	pids=$(cgroup_dir more-updbad pids)
+	rt run -d -b "$b" "$P-updbad"
+	mem=$(cgroup_dir "$P-updbad" memory)
+	pids=$(cgroup_dir "$P-updbad" pids)
 	local before
 	before=$(cat "$mem/memory.limit_in_bytes")
-	run rt update --memory lots more-updbad
+	run rt update --memory lots "$P-updbad"
 	assert_failure 1
 	assert_output --partial '--memory'
 	assert_output --partial 'lots'
-	run rt update --pids-limit 12x more-updbad
+	run rt update --pids-limit 12x "$P-updbad"
 	assert_failure 1
 	assert_output --partial '--pids-limit'
-	run rt update --cpu-shares=-1x more-updbad
+	run rt update --cpu-shares=-1x "$P-updbad"
 	assert_failure 1
 	assert_output --partial '--cpu-shares'
 	[ "$(cat "$mem/memory.limit_in_bytes")" = "$before" ]
 	[ "$(cat "$pids/pids.max")" = 40 ]
-	run rt update --memory 67108864 more-nope
+	run rt update --memory 67108864 "$P-nope"
 	assert_failure 1
-	assert_output --partial 'container "more-nope" does not exist'
-	rt delete --force more-updbad
+	assert_output --partial "container \"$P-nope\" does not exist"
+	rt delete --force "$P-updbad"
 }
 
 # ---- exec ----
@@ -375,115 +403,122 @@ probe() {
 @test "exec: --env, --cwd, --user and the exit status" {
 	local b
 	b=$(bundle ex '.process.args = ["sleep","1000"] | .process.env += ["FROM_CONFIG=yes"]')
-	rt run -d -b "$b" more-ex
-	run rt exec -e FOO=bar --env BAZ=qux more-ex sh -c 'echo $FOO $BAZ $FROM_CONFIG'
+	rt run -d -b "$b" "$P-ex"
+	run rt exec -e FOO=bar --env BAZ=qux "$P-ex" sh -c 'echo $FOO $BAZ $FROM_CONFIG'
 	assert_success
 	assert_output 'bar qux yes'
-	run rt exec more-ex pwd
+	# -e replaces a variable of config.json, in its place
+	run rt exec -e FROM_CONFIG=no -e TERM=dumb "$P-ex" env
+	assert_output "$(printf 'PATH=%s\nTERM=dumb\nFROM_CONFIG=no\nHOME=/root' \
+		"$(jq -r '.process.env[0] | ltrimstr("PATH=")' "$b/config.json")")"
+	run rt exec "$P-ex" pwd
 	assert_output /
-	run rt exec --cwd /tmp more-ex pwd
+	run rt exec --cwd /tmp "$P-ex" pwd
 	assert_output /tmp
-	run rt exec -u 1000:1000 more-ex sh -c 'id -u; id -g'
+	run rt exec -u 1000:1000 "$P-ex" sh -c 'id -u; id -g'
 	assert_success
 	assert_output "$(printf '1000\n1000')"
-	run rt exec --user 1234 more-ex id -u
+	run rt exec --user 1234 "$P-ex" id -u
 	assert_output 1234
-	run rt exec more-ex sh -c 'exit 42'
+	run rt exec "$P-ex" sh -c 'exit 42'
 	assert_failure 42
-	run rt exec more-ex sh -c 'kill -9 $$'
+	run rt exec "$P-ex" sh -c 'kill -9 $$'
 	assert_failure 137
-	run rt exec more-ex true
+	run rt exec "$P-ex" true
 	assert_success
-	rt delete --force more-ex
+	rt delete --force "$P-ex"
 }
 
 @test "exec --process: the process comes from a JSON file" {
 	local b p=$HUSK_TEST_DIR/process.json
 	b=$(bundle exp '.process.args = ["sleep","1000"]')
-	rt run -d -b "$b" more-exp
+	rt run -d -b "$b" "$P-exp"
 	jq -n '{"terminal": false, "user": {"uid": 2000, "gid": 3000}, "cwd": "/etc",
-		"env": ["P=from-json", "PATH=/bin:/usr/bin"],
-		"args": ["sh", "-c", "echo $P; pwd; id -u; id -g; exit 5"]}' >"$p"
-	run rt exec --process "$p" more-exp
+		"env": ["PJ=from-json", "PATH=/bin:/usr/bin"],
+		"args": ["sh", "-c", "echo $PJ; pwd; id -u; id -g; exit 5"]}' >"$p"
+	run rt exec --process "$p" "$P-exp"
 	assert_failure 5
 	assert_output "$(printf 'from-json\n/etc\n2000\n3000')"
 	jq 'del(.args)' "$p" >"$p.2"
-	run rt exec -p "$p.2" more-exp
+	run rt exec -p "$p.2" "$P-exp"
 	assert_failure 1
 	assert_output --partial 'args'
-	rt delete --force more-exp
+	rt delete --force "$P-exp"
 }
 
 @test "exec --cap CAP_NET_ADMIN: a link can be added with it, not without" {
 	local b
 	b=$(bundle excap '.process.args = ["sleep","1000"]')
-	rt run -d -b "$b" more-excap
+	rt run -d -b "$b" "$P-excap"
 	# (a bridge: this kernel may not have the dummy link type)
-	run rt exec more-excap ip link add br0 type bridge
+	run rt exec "$P-excap" ip link add br0 type bridge
 	assert_failure
 	assert_output --partial 'Operation not permitted'
-	run rt exec --cap CAP_NET_ADMIN more-excap ip link add br0 type bridge
+	run rt exec --cap CAP_NET_ADMIN "$P-excap" ip link add br0 type bridge
 	assert_success
-	run rt exec more-excap ip -o link
+	run rt exec "$P-excap" ip -o link
 	assert_output --partial 'br0'
-	# CAP_NET_ADMIN is bit 12; only that exec got it
-	run rt exec --cap CAP_NET_ADMIN more-excap grep CapEff /proc/self/status
+	# CAP_NET_ADMIN is bit 12; only that exec got it, and not as an
+	# inheritable capability (CVE-2022-29162)
+	run rt exec --cap CAP_NET_ADMIN "$P-excap" grep CapEff /proc/self/status
 	[ $((0x${output##*[[:space:]]} >> 12 & 1)) = 1 ]
-	run rt exec more-excap grep CapEff /proc/self/status
+	run rt exec --cap CAP_NET_ADMIN "$P-excap" grep CapInh /proc/self/status
+	assert_output "$(printf 'CapInh:\t0000000000000000')"
+	run rt exec "$P-excap" grep CapEff /proc/self/status
 	[ $((0x${output##*[[:space:]]} >> 12 & 1)) = 0 ]
-	rt delete --force more-excap
+	rt delete --force "$P-excap"
 }
 
 @test "exec --detach --pid-file: the process keeps running in the container" {
 	local b pid t0 t1
 	b=$(bundle exd '.process.args = ["sleep","1000"]')
-	rt run -d -b "$b" more-exd
+	rt run -d -b "$b" "$P-exd"
 	t0=$(date +%s)
-	rt exec --detach --pid-file "$HUSK_TEST_DIR/exd.pid" more-exd sleep 777
+	rt exec --detach --pid-file "$HUSK_TEST_DIR/exd.pid" "$P-exd" sleep 777
 	t1=$(date +%s)
 	[ $((t1 - t0)) -lt 5 ]
 	pid=$(cat "$HUSK_TEST_DIR/exd.pid")
 	[ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" = 'sleep 777 ' ]
-	[ "$(readlink "/proc/$pid/ns/pid")" = "$(readlink "/proc/$(init_pid more-exd)/ns/pid")" ]
-	[ "$(readlink "/proc/$pid/ns/mnt")" = "$(readlink "/proc/$(init_pid more-exd)/ns/mnt")" ]
-	run rt ps --format json more-exd
+	[ "$(readlink "/proc/$pid/ns/pid")" = "$(readlink "/proc/$(init_pid "$P-exd")/ns/pid")" ]
+	[ "$(readlink "/proc/$pid/ns/mnt")" = "$(readlink "/proc/$(init_pid "$P-exd")/ns/mnt")" ]
+	run rt ps --format json "$P-exd"
 	jq -e --argjson p "$pid" 'index($p) != null' <<<"$output"
-	run rt exec more-exd ps
+	run rt exec "$P-exd" ps
 	assert_output --partial 'sleep 777'
-	rt delete --force more-exd
-	pid_gone "$pid"
+	rt delete --force "$P-exd"
+	wait_gone "$pid"
 }
 
 @test "exec into a stopped or unknown container fails with a clear message" {
 	local b
 	b=$(bundle exs '.process.args = ["true"]')
-	rt run -d -b "$b" more-exs
-	wait_status more-exs stopped
-	run rt exec more-exs echo hi
+	rt run -d -b "$b" "$P-exs"
+	wait_status "$P-exs" stopped
+	run rt exec "$P-exs" echo hi
 	assert_failure 1
 	assert_output --partial 'stopped'
-	assert_output --partial 'more-exs'
+	assert_output --partial "$P-exs"
 	refute_output --partial hi
-	run rt exec more-nope echo hi
+	run rt exec "$P-nope" echo hi
 	assert_failure 1
-	assert_output --partial 'container "more-nope" does not exist'
-	rt delete more-exs
+	assert_output --partial "container \"$P-nope\" does not exist"
+	rt delete "$P-exs"
 }
 
 @test "exec -t --console-socket: the process gets a pty, its master goes to the socket" {
 	local b sock=$HUSK_TEST_DIR/exec-tty.sock rpid
 	b=$(bundle ext '.process.args = ["sleep","1000"]')
-	rt run -d -b "$b" more-ext
+	rt run -d -b "$b" "$P-ext"
 	recvtty "$sock" >"$HUSK_TEST_DIR/exec-tty.out" 2>&1 &
 	rpid=$!
 	for _ in $(seq 1 50); do [ -S "$sock" ] && break; sleep 0.05; done
-	run rt exec -t --console-socket "$sock" more-ext sh -c 'tty; echo rc=$?'
+	run rt exec -t --console-socket "$sock" "$P-ext" sh -c 'tty; echo rc=$?'
 	assert_success
 	wait "$rpid"
 	run cat "$HUSK_TEST_DIR/exec-tty.out"
 	assert_output --regexp '/dev/pts/[0-9]+'
 	assert_output --partial 'rc=0'
-	rt delete --force more-ext
+	rt delete --force "$P-ext"
 }
 
 # ---- kill ----
@@ -497,87 +532,85 @@ probe() {
 			trap "echo term >>/shared/log; exit 0" TERM
 			echo ready >>/shared/log
 			while :; do sleep 0.05; done')")
-	rt run -d -b "$b" more-kill
+	rt run -d -b "$b" "$P-kill"
 	wait_file "$log" ready
-	rt kill more-kill SIGUSR1
+	rt kill "$P-kill" SIGUSR1
 	wait_file "$log" usr1
 	# (one at a time: a second USR1 pending with the first would merge)
-	rt kill more-kill USR1
+	rt kill "$P-kill" USR1
 	for _ in $(seq 1 100); do [ "$(grep -c usr1 "$log")" = 2 ] && break; sleep 0.05; done
-	rt kill more-kill 10
+	rt kill "$P-kill" 10
 	for _ in $(seq 1 100); do [ "$(grep -c usr1 "$log")" = 3 ] && break; sleep 0.05; done
 	[ "$(grep -c usr1 "$log")" = 3 ]
-	run rt kill more-kill SIGBOGUS
+	run rt kill "$P-kill" SIGBOGUS
 	assert_failure 1
 	assert_output --partial 'SIGBOGUS'
 	# TERM is the default signal
-	rt kill more-kill
+	rt kill "$P-kill"
 	wait_file "$log" term
-	wait_status more-kill stopped
-	rt delete more-kill
+	wait_status "$P-kill" stopped
+	rt delete "$P-kill"
 	# KILL by number, to a pid 1 without handlers
 	b=$(bundle kill9 '.process.args = ["sleep","1000"]')
-	rt run -d -b "$b" more-kill9
-	rt kill more-kill9 TERM # ignored: pid 1 of a namespace has no handler
+	rt run -d -b "$b" "$P-kill9"
+	rt kill "$P-kill9" TERM # ignored: pid 1 of a namespace has no handler
 	sleep 0.2
-	[ "$(rt state more-kill9 | jq -r .status)" = running ]
-	rt kill more-kill9 9
-	wait_status more-kill9 stopped
-	rt delete more-kill9
+	[ "$(rt state "$P-kill9" | jq -r .status)" = running ]
+	rt kill "$P-kill9" 9
+	wait_status "$P-kill9" stopped
+	rt delete "$P-kill9"
 }
 
 @test "kill --all: every process of a container without its own pid namespace" {
 	local b pids p
 	b=$(bundle killall 'del(.linux.namespaces[] | select(.type == "pid"))
 		| .process.args = ["sh","-c","sleep 1001 & sleep 1002 & sleep 1003 & wait"]')
-	rt run -d -b "$b" more-killall
+	rt run -d -b "$b" "$P-killall"
 	for _ in $(seq 1 100); do
-		[ "$(rt ps --format json more-killall | jq length)" -ge 4 ] && break
+		[ "$(rt ps --format json "$P-killall" | jq length)" -ge 4 ] && break
 		sleep 0.05
 	done
-	pids=$(rt ps --format json more-killall | jq -r '.[]')
+	pids=$(rt ps --format json "$P-killall" | jq -r '.[]')
 	[ "$(wc -w <<<"$pids")" -ge 4 ]
 	# without --all only the init dies; its children live on in the cgroup
-	rt kill more-killall KILL
-	wait_status more-killall stopped
-	[ "$(rt ps --format json more-killall | jq length)" -ge 3 ]
-	run rt kill --all more-killall KILL
+	rt kill "$P-killall" KILL
+	wait_status "$P-killall" stopped
+	[ "$(rt ps --format json "$P-killall" | jq length)" -ge 3 ]
+	run rt kill --all "$P-killall" KILL
 	assert_success
 	for p in $pids; do
-		for _ in $(seq 1 100); do pid_gone "$p" && break; sleep 0.05; done
-		pid_gone "$p"
+		wait_gone "$p"
 	done
-	rt delete more-killall
-	[ -z "$(cgroups_of more-killall)" ]
+	rt delete "$P-killall"
+	[ -z "$(cgroups_of "$P-killall")" ]
 }
 
 @test "kill: a stopped container is an error" {
 	local b
 	b=$(bundle kills '.process.args = ["true"]')
-	rt run -d -b "$b" more-kills
-	wait_status more-kills stopped
-	run rt kill more-kills KILL
+	rt run -d -b "$b" "$P-kills"
+	wait_status "$P-kills" stopped
+	run rt kill "$P-kills" KILL
 	assert_failure 1
 	assert_output --partial 'not running'
-	run rt kill more-nope KILL
+	run rt kill "$P-nope" KILL
 	assert_failure 1
 	assert_output --partial 'does not exist'
-	rt delete more-kills
+	rt delete "$P-kills"
 }
 
 # ---- delete ----
 
 @test "delete: a created container, with or without --force; its init, state and cgroups go" {
 	local b pid id
-	for id in more-delc more-delf; do
+	for id in "$P-delc" "$P-delf"; do
 		b=$(bundle "$id" '.process.args = ["sleep","1000"]')
 		rt create -b "$b" "$id"
 		pid=$(init_pid "$id")
 		[ -n "$(cgroups_of "$id")" ]
 		[ -d "$RT_ROOT/$id" ]
-		if [ $id = more-delf ]; then rt delete --force "$id"; else rt delete "$id"; fi
-		for _ in $(seq 1 100); do pid_gone "$pid" && break; sleep 0.05; done
-		pid_gone "$pid"
+		if [ "$id" = "$P-delf" ]; then rt delete --force "$id"; else rt delete "$id"; fi
+		wait_gone "$pid"
 		[ ! -e "$RT_ROOT/$id" ]
 		[ -z "$(cgroups_of "$id")" ]
 		run rt state "$id"
@@ -586,12 +619,12 @@ probe() {
 }
 
 @test "delete --force of an unknown container succeeds; without --force it fails" {
-	run rt delete --force more-never
+	run rt delete --force "$P-never"
 	assert_success
 	assert_output ''
-	run rt delete more-never
+	run rt delete "$P-never"
 	assert_failure 1
-	assert_output --partial 'container "more-never" does not exist'
+	assert_output --partial "container \"$P-never\" does not exist"
 }
 
 # ---- namespaces ----
@@ -599,53 +632,53 @@ probe() {
 @test "namespaces: a network namespace joined by path is shared" {
 	local ba bb pa
 	ba=$(bundle neta '.process.args = ["sleep","1000"]')
-	rt run -d -b "$ba" more-neta
-	pa=$(init_pid more-neta)
-	rt exec --cap CAP_NET_ADMIN more-neta ip addr add 10.123.45.67/32 dev lo
+	rt run -d -b "$ba" "$P-neta"
+	pa=$(init_pid "$P-neta")
+	rt exec --cap CAP_NET_ADMIN "$P-neta" ip addr add 10.123.45.67/32 dev lo
 	bb=$(bundle netb "(.linux.namespaces[] | select(.type == \"network\")) .path = \"/proc/$pa/ns/net\"
 		| .process.args = $(cmd 'readlink /proc/self/ns/net; ip -o addr')")
-	run rt run -b "$bb" more-netb
+	run rt run -b "$bb" "$P-netb"
 	assert_success
 	assert_line --index 0 "$(readlink "/proc/$pa/ns/net")"
 	refute_line --index 0 "$(readlink /proc/self/ns/net)"
 	assert_output --partial '10.123.45.67/32'
-	rt delete --force more-neta
+	rt delete --force "$P-neta"
 }
 
 @test "namespaces: a UTS namespace joined by path; setting hostname needs a new one" {
 	local ba bb pa
 	ba=$(bundle utsa '.hostname = "husk-a" | .process.args = ["sleep","1000"]')
-	rt run -d -b "$ba" more-utsa
-	pa=$(init_pid more-utsa)
+	rt run -d -b "$ba" "$P-utsa"
+	pa=$(init_pid "$P-utsa")
 	bb=$(bundle utsb "del(.hostname)
 		| (.linux.namespaces[] | select(.type == \"uts\")) .path = \"/proc/$pa/ns/uts\"
 		| .process.args = $(cmd 'hostname; hostname x; echo rc=$?')")
-	run rt run -b "$bb" more-utsb
+	run rt run -b "$bb" "$P-utsb"
 	assert_success
 	assert_line --index 0 husk-a
 	assert_output --partial 'Operation not permitted'
 	assert_line rc=1
 	# the joined namespace's name is unchanged
-	run rt exec more-utsa hostname
+	run rt exec "$P-utsa" hostname
 	assert_output husk-a
 	# asking for a hostname in a joined UTS namespace is refused
 	bb=$(bundle utsc ".hostname = \"other\"
 		| (.linux.namespaces[] | select(.type == \"uts\")) .path = \"/proc/$pa/ns/uts\"
 		| .process.args = [\"true\"]")
-	run rt run -b "$bb" more-utsc
+	run rt run -b "$bb" "$P-utsc"
 	assert_failure 1
 	assert_output --partial 'hostname'
 	assert_output --partial 'UTS namespace'
-	[ ! -e "$RT_ROOT/more-utsc" ]
-	run rt exec more-utsa hostname
+	[ ! -e "$RT_ROOT/$P-utsc" ]
+	run rt exec "$P-utsa" hostname
 	assert_output husk-a
-	rt delete --force more-utsa
+	rt delete --force "$P-utsa"
 }
 
 @test "namespaces: in a cgroup namespace /proc/self/cgroup shows /" {
 	local b
 	b=$(bundle cgns ".process.args = $(cmd 'cat /proc/self/cgroup')")
-	run rt run -b "$b" more-cgns
+	run rt run -b "$b" "$P-cgns"
 	assert_success
 	[ "${#lines[@]}" -ge 1 ]
 	refute_line --regexp ':/.+$'
@@ -653,9 +686,9 @@ probe() {
 	# without one the container's own cgroup path shows
 	b=$(bundle cgns2 "del(.linux.namespaces[] | select(.type == \"cgroup\"))
 		| .process.args = $(cmd 'cat /proc/self/cgroup')")
-	run rt run -b "$b" more-cgns2
+	run rt run -b "$b" "$P-cgns2"
 	assert_success
-	assert_line --regexp ':/.*more-cgns2$'
+	assert_line --regexp ":/.*$P-cgns2\$"
 }
 
 @test "namespaces: a time namespace with timeOffsets moves monotonic and boottime" {
@@ -667,7 +700,7 @@ probe() {
 		| .process.args = ["sh","-c","cut -d. -f1 /proc/uptime; /probe; cat /proc/self/timens_offsets"]')
 	cp "$p" "$b/rootfs/probe"
 	host=$(cut -d. -f1 /proc/uptime)
-	run rt run -b "$b" more-timens
+	run rt run -b "$b" "$P-timens"
 	assert_success
 	# /proc/uptime is boottime; the probe reads CLOCK_MONOTONIC
 	[ "${lines[0]}" -ge $((host + 1000000 - 5)) ]
@@ -681,34 +714,35 @@ probe() {
 	require_cmd nsenter ipcmk ipcs ipcrm
 	local b pid hostq hostid
 	b=$(bundle ipc '.process.args = ["sleep","1000"]')
-	rt run -d -b "$b" more-ipc
-	pid=$(init_pid more-ipc)
+	rt run -d -b "$b" "$P-ipc"
+	pid=$(init_pid "$P-ipc")
 	hostq=$(ipcs -q | sha256sum)
 	# ipcmk (not in busybox) run in the container's ipc namespace
 	nsenter -t "$pid" --ipc ipcmk -Q
-	run rt exec more-ipc sh -c 'tail -n +2 /proc/sysvipc/msg | wc -l'
+	run rt exec "$P-ipc" sh -c 'tail -n +2 /proc/sysvipc/msg | wc -l'
 	assert_output 1
 	[ "$(ipcs -q | sha256sum)" = "$hostq" ]
 	# and the other way round
 	hostid=$(ipcmk -Q | grep -o '[0-9]\+$')
-	run rt exec more-ipc sh -c 'tail -n +2 /proc/sysvipc/msg | wc -l'
+	run rt exec "$P-ipc" sh -c 'tail -n +2 /proc/sysvipc/msg | wc -l'
 	ipcrm -q "$hostid"
 	assert_output 1
-	rt delete --force more-ipc
+	rt delete --force "$P-ipc"
 }
 
 @test "namespaces: ps in a pid namespace shows only the container's processes" {
 	local b
 	b=$(bundle pidns '.process.args = ["sleep","1000"]')
-	rt run -d -b "$b" more-pidns
-	run rt exec more-pidns ps -o pid,comm
+	rt run -d -b "$b" "$P-pidns"
+	run rt exec "$P-pidns" ps -o pid,comm
 	assert_success
 	assert_line --index 0 --regexp '^ *PID +COMMAND$'
 	assert_line --index 1 --regexp '^ +1 +sleep$'
 	assert_line --index 2 --regexp '^ +[0-9]+ +ps$'
 	[ "${#lines[@]}" -eq 3 ]
-	[ "$(ls /proc | grep -c '^[0-9]')" -gt 3 ]
-	rt delete --force more-pidns
+	local host_pids=(/proc/[0-9]*)
+	[ "${#host_pids[@]}" -gt 3 ]
+	rt delete --force "$P-pidns"
 }
 
 # ---- process settings ----
@@ -718,7 +752,7 @@ probe() {
 	b=$(bundle rlim '.process.rlimits = [{"type":"RLIMIT_NOFILE","soft":1000,"hard":1000},
 			{"type":"RLIMIT_NPROC","soft":500,"hard":600}]
 		| .process.args = ["sh","-c","ulimit -n; ulimit -Hn; ulimit -u; ulimit -Hu"]')
-	run rt run -b "$b" more-rlim
+	run rt run -b "$b" "$P-rlim"
 	assert_success
 	assert_output "$(printf '1000\n1000\n500\n600')"
 }
@@ -731,7 +765,7 @@ probe() {
 	# sandbox without it may not
 	b=$(bundle rlimup ".process.rlimits = [{\"type\":\"RLIMIT_NOFILE\",\"soft\":1024,\"hard\":$((hard + 1000))}]
 		| .process.args = $(cmd 'ulimit -Hn')")
-	run rt run -b "$b" more-rlimup
+	run rt run -b "$b" "$P-rlimup"
 	if [ $((0x$capeff >> 24 & 1)) = 1 ]; then
 		assert_success
 		assert_output "$((hard + 1000))"
@@ -746,13 +780,13 @@ probe() {
 		| .linux.gidMappings = [{\"containerID\":0,\"hostID\":0,\"size\":65536}]
 		| .process.rlimits = [{\"type\":\"RLIMIT_NOFILE\",\"soft\":1024,\"hard\":$((hard + 1000))}]
 		| .process.args = $(cmd 'echo started')")
-	run rt run -b "$b" more-rlimns
+	run rt run -b "$b" "$P-rlimns"
 	assert_failure 1
 	assert_output --partial 'CAP_SYS_RESOURCE'
 	assert_output --partial 'rlimits'
 	refute_output --partial started
-	[ ! -e "$RT_ROOT/more-rlimns" ]
-	[ -z "$(cgroups_of more-rlimns)" ]
+	[ ! -e "$RT_ROOT/$P-rlimns" ]
+	[ -z "$(cgroups_of "$P-rlimns")" ]
 }
 
 @test "process: oomScoreAdj, noNewPrivileges, user and groups, umask, cwd, env (as runc)" {
@@ -761,7 +795,7 @@ probe() {
 		| .process.user = {"uid": 1000, "gid": 1000, "additionalGids": [10], "umask": 63}
 		| .process.cwd = "/tmp" | .process.env += ["FOO=bar"]
 		| .process.args = ["sh","-c","cat /proc/self/oom_score_adj; grep NoNewPrivs /proc/self/status; id; umask; pwd; echo FOO=$FOO"]')
-	run rt run -b "$b" more-proc
+	run rt run -b "$b" "$P-proc"
 	assert_success
 	assert_output "$(printf '500\nNoNewPrivs:\t1\nuid=1000 gid=1000 groups=10\n0077\n/tmp\nFOO=bar')"
 	out=$output
@@ -769,9 +803,28 @@ probe() {
 	assert_output "$out"
 	b=$(bundle proc2 '.process.noNewPrivileges = false
 		| .process.args = ["sh","-c","grep NoNewPrivs /proc/self/status; cat /proc/self/oom_score_adj"]')
-	run rt run -b "$b" more-proc2
+	run rt run -b "$b" "$P-proc2"
 	assert_success
 	assert_output "$(printf 'NoNewPrivs:\t0\n%s' "$(cat /proc/self/oom_score_adj)")"
+}
+
+@test "process: env as runc: a name given twice keeps its last value, HOME from /etc/passwd" {
+	local b out
+	b=$(bundle env '.process.env += ["A=1", "B=2", "A=3"] | .process.args = ["env"]')
+	run rt run -b "$b" "$P-env"
+	assert_success
+	assert_output "$(printf 'PATH=%s\nTERM=xterm\nA=3\nB=2\nHOME=/root' \
+		"$(jq -r '.process.env[0] | ltrimstr("PATH=")' "$b/config.json")")"
+	out=$output
+	run runc_run env "$b"
+	assert_output "$out"
+	# a user without an entry gets /, a HOME given is kept
+	b=$(bundle env2 '.process.user.uid = 1000 | .process.args = ["sh","-c","echo $HOME"]')
+	run rt run -b "$b" "$P-env2"
+	assert_output /
+	b=$(bundle env3 '.process.env += ["HOME=/srv"] | .process.args = ["sh","-c","echo $HOME"]')
+	run rt run -b "$b" "$P-env3"
+	assert_output /srv
 }
 
 @test "process: apparmorProfile and selinuxLabel on a host without them are clear errors" {
@@ -781,19 +834,19 @@ probe() {
 	fi
 	[ ! -e /sys/fs/selinux/enforce ] || skip "SELinux is enabled on this host"
 	b=$(bundle aa '.process.apparmorProfile = "husk-test" | .process.args = ["echo","started"]')
-	run rt run -b "$b" more-aa
+	run rt run -b "$b" "$P-aa"
 	assert_failure 1
 	assert_output --partial 'AppArmor'
 	assert_output --partial 'husk-test'
 	refute_output --partial started
 	b=$(bundle se '.process.selinuxLabel = "system_u:system_r:container_t:s0"
 		| .process.args = ["echo","started"]')
-	run rt run -b "$b" more-se
+	run rt run -b "$b" "$P-se"
 	assert_failure 1
 	assert_output --partial 'SELinux'
 	refute_output --partial started
-	[ ! -e "$RT_ROOT/more-aa" ] && [ ! -e "$RT_ROOT/more-se" ]
-	[ -z "$(cgroups_of more-aa)" ] && [ -z "$(cgroups_of more-se)" ]
+	[ ! -e "$RT_ROOT/$P-aa" ] && [ ! -e "$RT_ROOT/$P-se" ]
+	[ -z "$(cgroups_of "$P-aa")" ] && [ -z "$(cgroups_of "$P-se")" ]
 }
 
 @test "process: ioPriority and scheduler (SCHED_BATCH, nice)" {
@@ -802,13 +855,13 @@ probe() {
 	b=$(bundle sched '.process.ioPriority = {"class": "IOPRIO_CLASS_BE", "priority": 6}
 		| .process.scheduler = {"policy": "SCHED_BATCH", "nice": 5}
 		| .process.args = ["sh","-c","ionice -p $$; awk \"{print \\$41, \\$19}\" /proc/$$/stat"]')
-	run rt run -b "$b" more-sched
+	run rt run -b "$b" "$P-sched"
 	assert_success
 	assert_line --index 0 'best-effort: prio 6'
 	assert_line --index 1 '3 5'
 	b=$(bundle sched2 '.process.ioPriority = {"class": "IOPRIO_CLASS_IDLE", "priority": 0}
 		| .process.args = ["sh","-c","ionice -p $$; awk \"{print \\$41}\" /proc/$$/stat"]')
-	run rt run -b "$b" more-sched2
+	run rt run -b "$b" "$P-sched2"
 	assert_success
 	assert_line --index 0 --regexp '^idle'
 	assert_line --index 1 0
@@ -822,7 +875,7 @@ probe() {
 	msgmax=$(cat /proc/sys/kernel/msgmax)
 	b=$(bundle sysctl '.linux.sysctl = {"net.ipv4.ip_forward": "1", "kernel.msgmax": "12345"}
 		| .process.args = ["sh","-c","cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/msgmax"]')
-	run rt run -b "$b" more-sysctl
+	run rt run -b "$b" "$P-sysctl"
 	assert_success
 	assert_output "$(printf '1\n12345')"
 	[ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$before" ]
@@ -833,18 +886,18 @@ probe() {
 	local b before
 	before=$(cat /proc/sys/kernel/panic)
 	b=$(bundle sysctlbad '.linux.sysctl = {"kernel.panic": "7"} | .process.args = ["echo","started"]')
-	run rt run -b "$b" more-sysctlbad
+	run rt run -b "$b" "$P-sysctlbad"
 	assert_failure 1
 	assert_output --partial 'kernel.panic'
 	refute_output --partial started
 	[ "$(cat /proc/sys/kernel/panic)" = "$before" ]
 	b=$(bundle sysctlnet 'del(.linux.namespaces[] | select(.type == "network"))
 		| .linux.sysctl = {"net.ipv4.ip_forward": "1"} | .process.args = ["echo","started"]')
-	run rt run -b "$b" more-sysctlnet
+	run rt run -b "$b" "$P-sysctlnet"
 	assert_failure 1
 	assert_output --partial 'net.ipv4.ip_forward'
 	assert_output --partial 'network'
-	[ ! -e "$RT_ROOT/more-sysctlbad" ] && [ ! -e "$RT_ROOT/more-sysctlnet" ]
+	[ ! -e "$RT_ROOT/$P-sysctlbad" ] && [ ! -e "$RT_ROOT/$P-sysctlnet" ]
 }
 
 # ---- mounts ----
@@ -856,7 +909,7 @@ probe() {
 	echo hello >"$ro/f"
 	b=$(bundle bind ".mounts += [$(bind_mount /data "$ro" ro), $(bind_mount /rw "$rw" rw)]
 		| .process.args = $(cmd 'cat /data/f; touch /data/new; echo w >/rw/new && echo rw-ok')")
-	run rt run -b "$b" more-bind
+	run rt run -b "$b" "$P-bind"
 	assert_line --index 0 hello
 	assert_output --partial 'Read-only file system'
 	assert_line rw-ok
@@ -869,7 +922,7 @@ probe() {
 	b=$(bundle tmpfs '.mounts += [{"destination": "/small", "type": "tmpfs", "source": "tmpfs",
 			"options": ["size=1m"]}]
 		| .process.args = ["sh","-c","dd if=/dev/zero of=/small/f bs=1024 count=2048; ls -l /small/f"]')
-	run rt run -b "$b" more-tmpfs
+	run rt run -b "$b" "$P-tmpfs"
 	assert_output --partial 'No space left on device'
 	assert_line --regexp ' 1048576 .*/small/f$'
 }
@@ -880,7 +933,7 @@ probe() {
 			"options": ["nosuid", "noexec"]},
 			{"destination": "/ex", "type": "tmpfs", "source": "tmpfs"}]
 		| .process.args = ["sh","-c","cp /bin/busybox /ex/ && /ex/busybox true && echo ex-ok; cp /bin/busybox /nx/ && /nx/busybox true; echo rc=$?; grep \" /nx \" /proc/mounts"]')
-	run rt run -b "$b" more-noexec
+	run rt run -b "$b" "$P-noexec"
 	assert_line --index 0 ex-ok
 	assert_output --partial 'Permission denied'
 	assert_line rc=126
@@ -890,12 +943,12 @@ probe() {
 @test "mounts: a read-only root refuses writes, a writable one keeps them" {
 	local b
 	b=$(bundle roroot '.root.readonly = true | .process.args = ["sh","-c","touch /x; echo rc=$?"]')
-	run rt run -b "$b" more-roroot
+	run rt run -b "$b" "$P-roroot"
 	assert_output --partial 'Read-only file system'
 	assert_line rc=1
 	[ ! -e "$b/rootfs/x" ]
 	b=$(bundle rwroot '.root.readonly = false | .process.args = ["sh","-c","echo in >/x; echo rc=$?"]')
-	run rt run -b "$b" more-rwroot
+	run rt run -b "$b" "$P-rwroot"
 	assert_success
 	assert_output rc=0
 	[ "$(cat "$b/rootfs/x")" = in ]
@@ -908,7 +961,7 @@ probe() {
 	b=$(bundle esc ".mounts += [{\"destination\": \"/../../../../../tmp/$marker\", \"type\": \"tmpfs\",
 			\"source\": \"tmpfs\"}, $(bind_mount "/../../$marker-bind" "$src" ro)]
 		| .process.args = $(cmd "grep -o ' /tmp/$marker tmpfs' /proc/mounts; cat /$marker-bind/f")")
-	run rt run -b "$b" more-esc
+	run rt run -b "$b" "$P-esc"
 	assert_success
 	assert_line --index 0 " /tmp/$marker tmpfs"
 	assert_line --index 1 inside
@@ -928,15 +981,15 @@ probe() {
 	chmod +x "$h"
 	b=$(bundle hookfail ".process.args = [\"sleep\",\"1000\"]
 		| .hooks.createRuntime = [{\"path\": \"$h\"}]")
-	run rt create -b "$b" more-hookfail
+	run rt create -b "$b" "$P-hookfail"
 	assert_failure 1
 	assert_output --partial 'createRuntime'
 	assert_output --partial 'refuse-hook'
 	assert_output --partial 'exit status 3'
-	[ ! -e "$RT_ROOT/more-hookfail" ]
-	[ -z "$(cgroups_of more-hookfail)" ]
+	[ ! -e "$RT_ROOT/$P-hookfail" ]
+	[ -z "$(cgroups_of "$P-hookfail")" ]
 	run rt list -q
-	refute_output --partial more-hookfail
+	refute_output --partial "$P-hookfail"
 	run findmnt -rn -o TARGET
 	refute_output --partial "$b"
 }
@@ -946,14 +999,14 @@ probe() {
 	b=$(bundle hooktime '.process.args = ["sleep","1000"]
 		| .hooks.prestart = [{"path": "/bin/sleep", "args": ["sleep", "5"], "timeout": 1}]')
 	t0=$(date +%s%N)
-	run rt create -b "$b" more-hooktime
+	run rt create -b "$b" "$P-hooktime"
 	t1=$(date +%s%N)
 	assert_failure 1
 	assert_output --partial 'timed out'
 	assert_output --partial 'prestart'
 	[ $(((t1 - t0) / 1000000)) -lt 4000 ]
-	[ ! -e "$RT_ROOT/more-hooktime" ]
-	[ -z "$(cgroups_of more-hooktime)" ]
+	[ ! -e "$RT_ROOT/$P-hooktime" ]
+	[ -z "$(cgroups_of "$P-hooktime")" ]
 }
 
 @test "hooks: startContainer runs in the container, after start, before the process" {
@@ -967,16 +1020,16 @@ probe() {
 		>"$b/rootfs/bin/in-container-hook"
 	chmod +x "$b/rootfs/bin/in-container-hook"
 	[ ! -e /bin/in-container-hook ]
-	rt create -b "$b" more-hookstart
+	rt create -b "$b" "$P-hookstart"
 	[ ! -e "$shared/started" ]
-	rt start more-hookstart
+	rt start "$P-hookstart"
 	# the process found what the hook wrote: the hook ran before it
 	for _ in $(seq 1 100); do [ -s "$shared/seen" ] && break; sleep 0.05; done
 	cmp "$shared/started" "$shared/seen"
 	run cat "$shared/started"
-	assert_output "A husk $(readlink "/proc/$(init_pid more-hookstart)/ns/mnt")"
+	assert_output "A husk $(readlink "/proc/$(init_pid "$P-hookstart")/ns/mnt")"
 	refute_output --partial "$(readlink /proc/self/ns/mnt)"
-	rt delete --force more-hookstart
+	rt delete --force "$P-hookstart"
 }
 
 # ---- --log ----
@@ -985,9 +1038,10 @@ probe() {
 	local b log=$HUSK_TEST_DIR/rt.log
 	rm -f "$log"
 	b=$(bundle logbad '.root.path = "no-such-rootfs"')
-	run rt --log "$log" --log-format json create -b "$b" more-logbad
+	run --separate-stderr rt --log "$log" --log-format json create -b "$b" "$P-logbad"
 	assert_failure 1
-	assert_output --partial 'root.path'
+	assert_output ''
+	[[ $stderr == *root.path* ]]
 	[ "$(wc -l <"$log")" = 1 ]
 	jq -e '.level == "error" and (.msg | contains("root.path") and contains("no-such-rootfs"))
 		and (.time | type == "string")' "$log"
@@ -1012,7 +1066,7 @@ probe() {
 			\"syscalls\": [{\"names\": $names, \"action\": \"SCMP_ACT_ALLOW\"}]}
 		| .process.args = $(cmd '/probe clone3; sh -c "echo child"; mkdir /dev/shm/x; echo rc=$?')")
 	cp "$p" "$b/rootfs/probe"
-	run rt run -b "$b" more-sc3
+	run rt run -b "$b" "$P-sc3"
 	assert_success
 	assert_line --index 0 'clone3 -1 ENOSYS'
 	assert_line --index 1 child
@@ -1021,6 +1075,6 @@ probe() {
 	# without the profile clone3 reaches the kernel, which refuses size 0
 	b=$(bundle sc3b ".process.args = [\"/probe\", \"clone3\"]")
 	cp "$p" "$b/rootfs/probe"
-	run rt run -b "$b" more-sc3b
+	run rt run -b "$b" "$P-sc3b"
 	assert_output 'clone3 -1 EINVAL'
 }
