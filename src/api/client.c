@@ -4,7 +4,9 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/un.h>
+#include <unistd.h>
 
+#include "base/fs.h"
 #include "base/json.h"
 #include "base/str.h"
 
@@ -259,4 +261,190 @@ int api_client_call(struct api_client *c, const char *method, const char *path, 
 		               API_CLIENT_BODY_MAX, ret, err);
 	strbuf_release(&resp.body);
 	return r;
+}
+
+/* ---- streamed request and response bodies ---- */
+
+#define XFER_BUF (512u << 10)
+
+struct xfer {
+	struct api_client *c;
+	struct response resp; /* an error body, the Api-Version header */
+	int in_fd, in_errno;
+	int out_fd, out_errno;
+	api_client_line_fn on_line;
+	void *data;
+	struct strbuf line; /* the partial line so far */
+	int cb_result;
+	struct husk_error *cb_err;
+};
+
+static size_t xfer_read(char *buf, size_t size, size_t n, void *p)
+{
+	struct xfer *x = p;
+	ssize_t r = RETRY_EINTR(read(x->in_fd, buf, size * n));
+
+	if (r < 0) {
+		x->in_errno = errno;
+		return CURL_READFUNC_ABORT;
+	}
+	return (size_t)r;
+}
+
+static bool xfer_status_ok(struct xfer *x)
+{
+	long status = 0;
+
+	curl_easy_getinfo(x->c->curl, CURLINFO_RESPONSE_CODE, &status);
+	return status >= 200 && status <= 299;
+}
+
+static int xfer_line_done(struct xfer *x)
+{
+	int r = 0;
+
+	if (x->on_line)
+		r = x->on_line(x->line.buf ?: "", x->line.len, x->data, &x->cb_err);
+	x->line.len = 0;
+	if (x->line.buf)
+		x->line.buf[0] = 0;
+	if (r < 0)
+		x->cb_result = r;
+	return r;
+}
+
+static size_t xfer_lines(char *data, size_t size, size_t n, void *p)
+{
+	struct xfer *x = p;
+
+	if (!xfer_status_ok(x))
+		return on_body(data, size, n, &x->resp);
+	for (size_t i = 0; i < n;) {
+		const char *nl = memchr(data + i, '\n', n - i);
+		size_t len = nl ? (size_t)(nl - (data + i)) : n - i;
+
+		if (x->line.len + len > API_CLIENT_BODY_MAX) {
+			x->cb_result = error_set(&x->cb_err, EFBIG,
+			                         "a line of the daemon's response is longer than %u "
+			                         "bytes",
+			                         API_CLIENT_BODY_MAX);
+			return 0;
+		}
+		if (strbuf_append(&x->line, data + i, len) < 0)
+			return 0;
+		i += len;
+		if (nl) {
+			i++;
+			if (xfer_line_done(x) < 0)
+				return 0;
+		}
+	}
+	return n;
+}
+
+static size_t xfer_write(char *data, size_t size, size_t n, void *p)
+{
+	struct xfer *x = p;
+	int r;
+
+	if (!xfer_status_ok(x))
+		return on_body(data, size, n, &x->resp);
+	r = write_all(x->out_fd, data, n);
+	if (r < 0) {
+		x->out_errno = -r;
+		return 0;
+	}
+	return n;
+}
+
+static void xfer_setup(struct xfer *x, const char *url)
+{
+	CURL *h = x->c->curl;
+
+	curl_easy_reset(h);
+	curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, x->c->socket_path);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "husk-client");
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, &x->resp);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, (long)XFER_BUF);
+}
+
+/* The outcome of a streamed transfer, most telling error first. */
+static int xfer_finish(struct xfer *x, CURLcode cc, long *ret_status, struct husk_error **err)
+{
+	long status = 0;
+	int r = 0;
+
+	if (x->cb_result < 0)
+		r = error_set(err, error_code(x->cb_err), "%s", error_message(x->cb_err));
+	else if (x->in_errno)
+		r = error_set_errno(err, x->in_errno, "read the request body");
+	else if (x->out_errno)
+		r = error_set_errno(err, x->out_errno, "write the response");
+	else if (x->resp.too_big)
+		r = error_set(err, EFBIG, "the daemon's response is larger than %u bytes",
+		              API_CLIENT_BODY_MAX);
+	else if (cc != CURLE_OK)
+		r = transport_error(x->c, cc, err);
+	if (r == 0) {
+		curl_easy_getinfo(x->c->curl, CURLINFO_RESPONSE_CODE, &status);
+		if (ret_status)
+			*ret_status = status;
+		if (status < 200 || status > 299)
+			r = daemon_error(status, &x->resp, err);
+		else if (x->line.len && xfer_line_done(x) < 0)
+			r = error_set(err, error_code(x->cb_err), "%s", error_message(x->cb_err));
+	}
+	error_free(x->cb_err);
+	strbuf_release(&x->line);
+	strbuf_release(&x->resp.body);
+	return r;
+}
+
+int api_client_upload(struct api_client *c, const char *method, const char *path, int body_fd,
+                      const char *content_type, api_client_line_fn on_line, void *data,
+                      long *ret_status, struct husk_error **err)
+{
+	_cleanup_free_ char *url = make_url(c, path, true);
+	_cleanup_free_ char *ct = str_printf("Content-Type: %s", content_type ?: "application/x-tar");
+	struct xfer x = {.c = c, .in_fd = body_fd, .out_fd = -1, .on_line = on_line, .data = data};
+	struct curl_slist *hdrs = NULL;
+	CURLcode cc;
+
+	if (!url || !ct)
+		return error_set(err, ENOMEM, "out of memory");
+	xfer_setup(&x, url);
+	curl_easy_setopt(c->curl, CURLOPT_POST, 1L);
+	if (!streq(method, "POST"))
+		curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c->curl, CURLOPT_READFUNCTION, xfer_read);
+	curl_easy_setopt(c->curl, CURLOPT_READDATA, &x);
+	curl_easy_setopt(c->curl, CURLOPT_UPLOAD_BUFFERSIZE, (long)XFER_BUF);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, xfer_lines);
+	hdrs = curl_slist_append(hdrs, ct);
+	hdrs = curl_slist_append(hdrs, "Transfer-Encoding: chunked");
+	/* no 100-continue round trip: the daemon reads as we send */
+	hdrs = curl_slist_append(hdrs, "Expect:");
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdrs);
+	cc = curl_easy_perform(c->curl);
+	curl_slist_free_all(hdrs);
+	return xfer_finish(&x, cc, ret_status, err);
+}
+
+int api_client_download(struct api_client *c, const char *path, int out_fd,
+                        struct husk_error **err)
+{
+	_cleanup_free_ char *url = make_url(c, path, true);
+	struct xfer x = {.c = c, .in_fd = -1, .out_fd = out_fd};
+	CURLcode cc;
+
+	if (!url)
+		return error_set(err, ENOMEM, "out of memory");
+	xfer_setup(&x, url);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, xfer_write);
+	cc = curl_easy_perform(c->curl);
+	return xfer_finish(&x, cc, NULL, err);
 }

@@ -38,5 +38,22 @@ unsigned api_client_version(const struct api_client *c);
 int api_client_call(struct api_client *c, const char *method, const char *path, json_t *body,
                     long *ret_status, json_t **ret, struct husk_error **err);
 
+/* A line of a streamed response body, without its newline. Returning <0
+ * (with *err set) stops the transfer with that error. */
+typedef int (*api_client_line_fn)(const char *line, size_t len, void *data,
+                                  struct husk_error **err);
+
+/* A request whose body is body_fd read to EOF, sent with chunked transfer
+ * encoding as it is read (image load, import, build contexts). A 2xx
+ * response body is handed to on_line line by line as it arrives; another
+ * status is the daemon's error. */
+int api_client_upload(struct api_client *c, const char *method, const char *path, int body_fd,
+                      const char *content_type, api_client_line_fn on_line, void *data,
+                      long *ret_status, struct husk_error **err);
+/* GET path, writing a 2xx response body to out_fd as it arrives (image
+ * save). -errno with the daemon's error, or the write's. */
+int api_client_download(struct api_client *c, const char *path, int out_fd,
+                        struct husk_error **err);
+
 /* URL-escape a query value or path segment; NULL on OOM. */
 char *api_client_escape(const char *s);

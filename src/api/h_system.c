@@ -111,12 +111,18 @@ static json_t *info_host(const struct engine *e, const struct engine_host *h)
 	                 e->cfg.data_root, "ID", e->id, "ServerVersion", HUSK_VERSION);
 }
 
-/* Containers and images are counted by their subsystems once they exist;
- * until then there are none to count. */
-static json_t *info_counts(void)
+/* Containers are counted by the engine once it has them; images are the
+ * store's. */
+static json_t *info_counts(const struct engine *e)
 {
-	return json_pack("{s:i, s:i, s:i, s:i, s:i}", "Containers", 0, "ContainersRunning", 0,
-	                 "ContainersPaused", 0, "ContainersStopped", 0, "Images", 0);
+	_cleanup_(store_image_list_freep) struct store_image **v = NULL;
+	size_t n = 0;
+
+	if (store_image_list(e->store, &v, NULL) == 0)
+		while (v[n])
+			n++;
+	return json_pack("{s:i, s:i, s:i, s:i, s:I}", "Containers", 0, "ContainersRunning", 0,
+	                 "ContainersPaused", 0, "ContainersStopped", 0, "Images", (json_int_t)n);
 }
 
 static json_t *info_features(const struct engine *e)
@@ -185,7 +191,7 @@ void h_info(struct api_request *req)
 	engine_host_info(&h);
 	info = json_object();
 	part[0] = info_host(e, &h);
-	part[1] = info_counts();
+	part[1] = info_counts(e);
 	part[2] = info_features(e);
 	part[3] = info_fixed(e);
 	for (size_t i = 0; i < ELEMENTSOF(part); i++) {

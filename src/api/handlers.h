@@ -14,5 +14,19 @@ void h_ping(struct api_request *req);
 void h_version(struct api_request *req);
 void h_info(struct api_request *req);
 
+/* h_images.c */
+void h_images_list(struct api_request *req);
+void h_image_inspect(struct api_request *req);
+void h_image_history(struct api_request *req);
+void h_image_tag(struct api_request *req);
+void h_image_delete(struct api_request *req);
+void h_images_prune(struct api_request *req);
+
+/* h_transfer.c */
+void h_images_get(struct api_request *req);
+void h_image_get(struct api_request *req);
+void h_images_load(struct api_request *req);
+void h_images_create(struct api_request *req);
+
 /* The value of the Server header: "husk/<version> (linux)". */
 const char *api_server_header(void);

@@ -119,6 +119,33 @@ bool api_query_bool(const struct api_request *req, const char *key, bool def)
 	         strcasecmp(v, "no") == 0 || strcasecmp(v, "none") == 0);
 }
 
+struct query_list {
+	const char *key;
+	char ***v;
+	int r;
+};
+
+static enum MHD_Result query_list_add(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+	struct query_list *q = cls;
+
+	if (q->r == 0 && value && streq(key, q->key))
+		q->r = strv_push(q->v, value);
+	return MHD_YES;
+}
+
+char **api_query_list(const struct api_request *req, const char *key)
+{
+	_cleanup_strv_ char **v = strv_new();
+	struct query_list q = {key, &v, 0};
+
+	if (!v)
+		return NULL;
+	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, query_list_add, &q);
+	return q.r < 0 ? NULL : TAKE_PTR(v);
+}
+
 const char *api_header(const struct api_request *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);

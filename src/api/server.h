@@ -85,6 +85,9 @@ const char *api_param(const struct api_request *req, const char *name);
 const char *api_query(const struct api_request *req, const char *key);
 /* Docker's bool query rule: "1"/"true"/"True" true, absent gives def. */
 bool api_query_bool(const struct api_request *req, const char *key, bool def);
+/* Every value of a repeated query argument ("names=a&names=b"), in order:
+ * a new vector (empty when absent), NULL on OOM. */
+char **api_query_list(const struct api_request *req, const char *key);
 const char *api_header(const struct api_request *req, const char *name);
 /* The buffered body (NUL-terminated) and its length; "" when none. */
 const char *api_body(const struct api_request *req, size_t *ret_len);

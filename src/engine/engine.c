@@ -52,15 +52,6 @@ static int load_engine_id(struct engine *e, struct husk_error **err)
 	return atomic_write_file(path, e->id, strlen(e->id), 0600, err);
 }
 
-static bool kernel_has_overlay(void)
-{
-	_cleanup_free_ char *fs = NULL;
-
-	if (read_file("/proc/filesystems", 1 << 16, &fs, NULL, NULL) < 0)
-		return false;
-	return strstr(fs, "\toverlay\n") != NULL;
-}
-
 static void probe_backing_fs(struct engine *e)
 {
 	static const struct {
@@ -81,31 +72,26 @@ static void probe_backing_fs(struct engine *e)
 			snprintf(e->backing_fs, sizeof(e->backing_fs), "%s", names[i].name);
 }
 
-static int choose_storage_driver(struct engine *e, struct husk_error **err)
+/* The image store, with the driver daemon.json asks for (else its own
+ * choice: overlay2 where the kernel has it, vfs otherwise). */
+static int open_store(struct engine *e, struct husk_error **err)
 {
 	const char *want = e->cfg.storage_driver;
+	int r;
 
 	probe_backing_fs(e);
-	if (!want) {
-		/* overlay cannot use an overlay mount as its upper layer */
-		bool ok = kernel_has_overlay() && !streq(e->backing_fs, "overlayfs");
-		e->storage_driver = ok ? "overlay2" : "vfs";
-		return 0;
-	}
-	if (streq(want, "overlay2") || streq(want, "overlay")) {
-		if (!kernel_has_overlay())
-			return error_set(
-			        err, EINVAL,
-			        "storage driver \"%s\": the kernel has no overlay filesystem",
-			        want);
-		e->storage_driver = "overlay2";
-		return 0;
-	}
-	if (streq(want, "vfs")) {
-		e->storage_driver = "vfs";
-		return 0;
-	}
-	return error_set(err, EINVAL, "storage driver \"%s\": expected overlay2 or vfs", want);
+	r = store_open(e->cfg.data_root, &e->store, err);
+	if (r < 0)
+		return r;
+	/* every writer of the daemon holds a lease: deleted images free their
+	 * space at once, as Docker's rmi does */
+	store_set_grace(e->store, 0);
+	if (want && streq(want, "overlay"))
+		want = "overlay2";
+	if (want && (r = store_set_driver(e->store, want, err)) < 0)
+		return error_wrap(err, "storage driver \"%s\"", want);
+	e->storage_driver = store_driver(e->store);
+	return 0;
 }
 
 int engine_open(struct engine_config *cfg, struct engine **ret, struct husk_error **err)
@@ -128,7 +114,7 @@ int engine_open(struct engine_config *cfg, struct engine **ret, struct husk_erro
 	if (r == 0)
 		r = cgroup_probe(NULL, NULL, &e->cgroups, err);
 	if (r == 0)
-		r = choose_storage_driver(e, err);
+		r = open_store(e, err);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(e);
@@ -139,6 +125,7 @@ void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
+	store_free(e->store);
 	cgroup_layout_release(&e->cgroups);
 	engine_config_release(&e->cfg);
 	free(e);

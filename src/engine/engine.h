@@ -11,6 +11,7 @@
 #include <time.h>
 #include "engine/config.h"
 #include "runtime/cgroup_probe.h"
+#include "store/store.h"
 
 struct engine {
 	struct engine_config cfg;
@@ -18,6 +19,7 @@ struct engine {
 	time_t started;
 	struct cgroup_layout cgroups;
 	const char *storage_driver; /* "overlay2" or "vfs" */
+	struct store *store;        /* the image store under the data root */
 	char backing_fs[16];        /* of the data root: "extfs", "xfs", … */
 };
 
