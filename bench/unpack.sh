@@ -16,10 +16,16 @@ done
 IMG=$("$SRC/bench/mkbenchimage.sh")
 ARCHIVE=$IMG/image.oci.tar
 
+# Everything unpacks into one tmpfs: the three contenders then measure
+# themselves, not the state of the host disk (ext4's inode allocator can
+# vary tenfold between runs on a disk with much churn).
 DIR=$(mktemp -d /var/tmp/husk-bench-unpack.XXXXXX)
+mount -t tmpfs -o size=6g,mode=0700 husk-bench "$DIR"
 cleanup() {
 	"$DIR/husk-stop" 2>/dev/null || true
-	findmnt -rn -o TARGET | grep "^$DIR" | sort -r | xargs -r umount -l 2>/dev/null || true
+	sleep 0.3
+	findmnt -rn -o TARGET | grep "^$DIR/" | sort -r | xargs -r umount -l 2>/dev/null || true
+	umount -l "$DIR" 2>/dev/null || true
 	rm -rf "$DIR"
 }
 trap cleanup EXIT
@@ -52,19 +58,19 @@ mkdir -p $DIR/podman/tmp
 SH
 cat >"$DIR/floor-fresh" <<SH
 #!/bin/bash
-rm -rf $DIR/floor
-mkdir -p $DIR/floor
+rm -rf $DIR/floor-out
+mkdir -p $DIR/floor-out
 SH
 cat >"$DIR/floor" <<SH
 #!/bin/bash
 set -e
 i=0
 for l in $IMG/layers/*.tar.gz; do
-	mkdir -p $DIR/floor/\$i
-	$DECOMP "\$l" | tar -x --numeric-owner -C $DIR/floor/\$i
+	mkdir -p $DIR/floor-out/\$i
+	$DECOMP "\$l" | tar -x --numeric-owner -C $DIR/floor-out/\$i
 	i=\$((i + 1))
 done
-sync -f $DIR/floor
+sync -f $DIR/floor-out
 SH
 chmod +x "$DIR"/husk-fresh "$DIR"/husk-stop "$DIR"/podman-fresh "$DIR"/floor-fresh "$DIR"/floor
 export CONTAINERS_CONF=$DIR/containers.conf
@@ -74,7 +80,7 @@ echo "archive: $(du -h "$ARCHIVE" | cut -f1), layers: $(find "$IMG/layers" -name
 hyperfine --runs "$RUNS" --export-json "$DIR/r.json" \
 	-n "husk load" --prepare "$DIR/husk-fresh" \
 	"$BUILD/husk -H unix://$DIR/run/husk.sock load -q -i $ARCHIVE" \
-	-n "podman load" --prepare "$DIR/podman-fresh" "$PODMAN load -q -i oci-archive:$ARCHIVE" \
+	-n "podman load" --prepare "$DIR/podman-fresh" "$PODMAN load -q -i $ARCHIVE" \
 	-n "floor ($DECOMP | tar -x)" --prepare "$DIR/floor-fresh" "$DIR/floor"
 
 jq -r '.results | (.[0].mean) as $h | (.[1].mean) as $p | (.[2].mean) as $f |

@@ -8,12 +8,12 @@ PACKAGES=(
 	# build
 	meson ninja-build pkg-config gcc libc6-dev
 	libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libssl-dev
-	libarchive-dev libzstd-dev zlib1g-dev libseccomp-dev libcap-dev libmnl-dev
+	libarchive-dev libzstd-dev zlib1g-dev libisal-dev libseccomp-dev libcap-dev libmnl-dev
 	# tests
 	libcmocka-dev bats bats-assert bats-support
 	busybox-static jq curl socat clang-format shellcheck
 	# peers the tests and benchmarks compare with and interoperate with
-	runc skopeo podman hyperfine containerd time
+	runc skopeo podman hyperfine containerd time debootstrap isal
 )
 
 missing=()

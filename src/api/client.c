@@ -324,10 +324,11 @@ static size_t xfer_lines(char *data, size_t size, size_t n, void *p)
 		size_t len = nl ? (size_t)(nl - (data + i)) : n - i;
 
 		if (x->line.len + len > API_CLIENT_BODY_MAX) {
-			x->cb_result = error_set(&x->cb_err, EFBIG,
-			                         "a line of the daemon's response is longer than %u "
-			                         "bytes",
-			                         API_CLIENT_BODY_MAX);
+			x->cb_result =
+			        error_set(&x->cb_err, EFBIG,
+			                  "a line of the daemon's response is longer than %u "
+			                  "bytes",
+			                  API_CLIENT_BODY_MAX);
 			return 0;
 		}
 		if (strbuf_append(&x->line, data + i, len) < 0)
@@ -409,7 +410,8 @@ int api_client_upload(struct api_client *c, const char *method, const char *path
                       long *ret_status, struct husk_error **err)
 {
 	_cleanup_free_ char *url = make_url(c, path, true);
-	_cleanup_free_ char *ct = str_printf("Content-Type: %s", content_type ?: "application/x-tar");
+	_cleanup_free_ char *ct =
+	        str_printf("Content-Type: %s", content_type ?: "application/x-tar");
 	struct xfer x = {.c = c, .in_fd = body_fd, .out_fd = -1, .on_line = on_line, .data = data};
 	struct curl_slist *hdrs = NULL;
 	CURLcode cc;
@@ -434,8 +436,7 @@ int api_client_upload(struct api_client *c, const char *method, const char *path
 	return xfer_finish(&x, cc, ret_status, err);
 }
 
-int api_client_download(struct api_client *c, const char *path, int out_fd,
-                        struct husk_error **err)
+int api_client_download(struct api_client *c, const char *path, int out_fd, struct husk_error **err)
 {
 	_cleanup_free_ char *url = make_url(c, path, true);
 	struct xfer x = {.c = c, .in_fd = -1, .out_fd = out_fd};

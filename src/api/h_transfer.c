@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "base/str.h"
 #include "engine/engine.h"
+#include "image/images.h"
 #include "image/transfer.h"
 
 static struct store *store_of(struct api_request *req)
@@ -102,8 +103,8 @@ static void line_add(struct strbuf *out, const char *key, const char *text)
 static void error_line_add(struct strbuf *out, const struct husk_error *err)
 {
 	const char *msg = error_message(err);
-	_cleanup_json_ json_t *j = json_pack("{s:{s:s}, s:s}", "errorDetail", "message", msg,
-	                                     "error", msg);
+	_cleanup_json_ json_t *j =
+	        json_pack("{s:{s:s}, s:s}", "errorDetail", "message", msg, "error", msg);
 	_cleanup_free_ char *s = j ? json_compact(j) : NULL;
 
 	if (s) {
@@ -157,6 +158,16 @@ static char *import_ref(struct api_request *req)
 	return str_printf("%s:%s", repo, tag);
 }
 
+/* A tar cut short at an entry boundary reads as a whole one: when the
+ * client went away mid-body, what was imported is not what it sent. */
+static void import_undo(struct api_request *req, const struct digest *id, struct husk_error **err)
+{
+	_cleanup_json_ json_t *out = NULL;
+
+	image_remove(store_of(req), id->str, true, NULL, NULL, &out, NULL);
+	error_set(err, EPIPE, "import: the client stopped sending the archive");
+}
+
 void h_images_create(struct api_request *req)
 {
 	_cleanup_error_ struct husk_error *err = NULL;
@@ -175,8 +186,9 @@ void h_images_create(struct api_request *req)
 		return;
 	}
 	if (!streq(src, "-")) {
-		api_reply_error(req, 501, "import from \"%s\": only fromSrc=- (the request body) "
-		                          "is supported",
+		api_reply_error(req, 501,
+		                "import from \"%s\": only fromSrc=- (the request body) "
+		                "is supported",
 		                src);
 		return;
 	}
@@ -185,7 +197,10 @@ void h_images_create(struct api_request *req)
 		return;
 	}
 	if (image_import(store_of(req), api_body_fd(req), ref, changes, api_query(req, "message"),
-	                 &id, &err) < 0) {
+	                 &id, &err) == 0 &&
+	    api_body_truncated(req))
+		import_undo(req, &id, &err);
+	if (err) {
 		log_warn("import: %s", error_message(err));
 		error_line_add(&out, err);
 	} else

@@ -28,5 +28,9 @@ void h_image_get(struct api_request *req);
 void h_images_load(struct api_request *req);
 void h_images_create(struct api_request *req);
 
+/* h_store.c */
+void h_system_df(struct api_request *req);
+void h_system_check(struct api_request *req);
+
 /* The value of the Server header: "husk/<version> (linux)". */
 const char *api_server_header(void);

@@ -6,6 +6,8 @@ const struct api_route api_routes[] = {
         {"GET", "/_ping", h_ping, 0, 0},
         {"GET", "/version", h_version, 0, 0},
         {"GET", "/info", h_info, 0, 0},
+        {"GET", "/system/df", h_system_df, 0, 0},
+        {"POST", "/system/check", h_system_check, 0, 0},
         /* h_images.c: the local image commands */
         {"GET", "/images/json", h_images_list, 0, 0},
         {"POST", "/images/prune", h_images_prune, 0, 0},

@@ -109,7 +109,8 @@ static int make_parents(struct apply_ctx *c, const char *dir, struct husk_error 
 			if (!name)
 				return error_set(err, ENOMEM, "out of memory");
 			if (mkdirat(cur >= 0 ? cur : c->rootfd, name, 0755) < 0 && errno != EEXIST)
-				return error_set_errno(err, errno, "create directory \"%s\"", prefix);
+				return error_set_errno(err, errno, "create directory \"%s\"",
+				                       prefix);
 			if (pathset_add(&c->seen, prefix) < 0)
 				return error_set(err, ENOMEM, "out of memory");
 			fd = open_dir_in_root(c->rootfd, prefix);
@@ -314,7 +315,7 @@ static int write_data(struct apply_ctx *c, const struct layer_entry *e, int fd,
 
 		if (r == ARCHIVE_EOF)
 			break;
-		if (r < ARCHIVE_WARN) {
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
 			c->stream_error = true;
 			return error_set(err, EIO, "read data: %s", archive_error_string(e->a));
 		}
@@ -423,8 +424,8 @@ static int make_dir(struct apply_ctx *c, int pfd, const char *base, const struct
 	return r < 0 ? r : remember_dir(c, e, err);
 }
 
-static int make_symlink(struct apply_ctx *c, int pfd, const char *base,
-                        const struct layer_entry *e, struct husk_error **err)
+static int make_symlink(struct apply_ctx *c, int pfd, const char *base, const struct layer_entry *e,
+                        struct husk_error **err)
 {
 	struct made m = {.fd = -1, .pfd = pfd, .base = base};
 	int r;
@@ -541,8 +542,8 @@ static int opaque_delete(struct apply_ctx *c, int dfd, const char *dir, struct h
 	return r;
 }
 
-static int whiteout_overlay(int pfd, const char *name, const struct layer_entry *e,
-                            struct husk_error **err)
+static int whiteout_overlay(struct apply_ctx *c, int pfd, const char *name,
+                            const struct layer_entry *e, struct husk_error **err)
 {
 	struct stat st;
 
@@ -560,7 +561,7 @@ static int whiteout_overlay(int pfd, const char *name, const struct layer_entry 
 			return error_set_errno(err, errno, "create whiteout");
 	}
 	/* as Docker: the whiteout has the owner its tar entry says */
-	if ((e->uid != 0 || e->gid != 0) &&
+	if (c->euid == 0 && (e->uid != 0 || e->gid != 0) &&
 	    fchownat(pfd, name, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0)
 		return error_set_errno(err, errno, "chown whiteout");
 	return 0;
@@ -594,22 +595,22 @@ static int apply_whiteout(struct apply_ctx *c, const struct layer_entry *e, size
 	if (pathset_contains(&c->seen, full))
 		return 0;
 	if (c->o->overlay_whiteouts)
-		return whiteout_overlay(pfd, name, e, err);
+		return whiteout_overlay(c, pfd, name, e, err);
 	r = remove_at(pfd, name);
 	return r < 0 ? error_set_errno(err, -r, "remove \"%s\"", full) : 0;
 }
 
 /* --- the entry ------------------------------------------------------------------------ */
 
-typedef int (*make_fn)(struct apply_ctx *c, int pfd, const char *base,
-                       const struct layer_entry *e, struct husk_error **err);
+typedef int (*make_fn)(struct apply_ctx *c, int pfd, const char *base, const struct layer_entry *e,
+                       struct husk_error **err);
 
 static const struct {
 	mode_t type;
 	make_fn make;
 } makers[] = {
-        {S_IFREG, make_file},  {S_IFDIR, make_dir},  {S_IFLNK, make_symlink}, {S_IFCHR, make_node},
-        {S_IFBLK, make_node},  {S_IFIFO, make_node}, {0, make_hardlink},
+        {S_IFREG, make_file}, {S_IFDIR, make_dir},  {S_IFLNK, make_symlink}, {S_IFCHR, make_node},
+        {S_IFBLK, make_node}, {S_IFIFO, make_node}, {0, make_hardlink},
 };
 
 /* The root itself ("./" or "/" in the tar): its metadata, if a directory. */
@@ -652,7 +653,7 @@ int apply_entry(struct apply_ctx *c, const struct layer_entry *e, struct husk_er
 		if (r < 0)
 			return r;
 		return pathset_add(&c->seen, e->path) < 0 ? error_set(err, ENOMEM, "out of memory")
-		                                            : 0;
+		                                          : 0;
 	}
 	return 0; /* sockets and the like: nothing tar could restore */
 }

@@ -84,8 +84,8 @@ DEFINE_CLEANUP_FUNC(struct decompressor *, decompressor_free)
  * inflating overlaps with whatever the caller does with the bytes), and
  * hashes the compressed and the uncompressed bytes as they pass. */
 struct layer_reader;
-/* -ENOMEM / -errno (reading the first bytes). max_size caps the
- * uncompressed bytes (0: LAYER_MAX_SIZE_DEFAULT). */
+/* -ENOMEM / -errno (reading the first bytes). max_size caps both the
+ * compressed and the uncompressed bytes (0: LAYER_MAX_SIZE_DEFAULT). */
 int layer_reader_new(int fd, uint64_t max_size, bool threaded, struct layer_reader **ret,
                      struct husk_error **err);
 /* The next uncompressed bytes: *ret points into a buffer valid until the
@@ -97,14 +97,16 @@ ssize_t layer_reader_read(struct layer_reader *r, const void **ret, struct husk_
  * fill ret's sizes, compression and digests. 0 or the error of _read(). */
 int layer_reader_finish(struct layer_reader *r, struct layer_stats *ret, struct husk_error **err);
 enum archive_compression layer_reader_compression(const struct layer_reader *r);
+/* Stops and joins the producer thread, which may first finish the read it
+ * is in: a pipe's writer must write on or close its end. */
 void layer_reader_free(struct layer_reader *r);
 DEFINE_CLEANUP_FUNC(struct layer_reader *, layer_reader_free)
 
 /* Writes a layer blob to an fd: hashes the uncompressed bytes it is given
  * (diffID), compresses them (gzip: isa-l igzip level 1 when built with
  * libisal, else zlib level 1; zstd level 3; or none), hashes and writes the
- * result (blob). Output is the same bytes for the same input and library
- * versions (gzip header mtime 0, no name). */
+ * result (blob; fd -1: nothing is written). Output is the same bytes for
+ * the same input and library versions (gzip header mtime 0, no name). */
 struct layer_writer;
 int layer_writer_new(int fd, enum archive_compression c, struct layer_writer **ret,
                      struct husk_error **err);

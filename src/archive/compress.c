@@ -88,8 +88,8 @@ static const struct decompressor_ops copy_ops = {.run = copy_run};
 
 static int trailing_garbage(struct husk_error **err, const char *what)
 {
-	return error_set(err, EILSEQ, "invalid %s data: trailing garbage after the compressed stream",
-	                 what);
+	return error_set(err, EILSEQ,
+	                 "invalid %s data: trailing garbage after the compressed stream", what);
 }
 
 /* zlib: windowBits 15 + 16 = gzip wrapper only; inflateReset between

@@ -72,8 +72,8 @@ struct apply_ctx {
 	int cache_fd; /* -1: empty */
 	bool cache_sgid;
 	gid_t cache_gid;
-	struct pathset seen;    /* every entry extracted from this layer */
-	struct dir_time *dirs;  /* directories whose mtime is set at the end */
+	struct pathset seen;   /* every entry extracted from this layer */
+	struct dir_time *dirs; /* directories whose mtime is set at the end */
 	size_t n_dirs, cap_dirs;
 	uint64_t xattrs_skipped;
 	uint64_t bytes;

@@ -207,7 +207,7 @@ static int apply_entries(struct archive *a, struct apply_ctx *c, struct apply_ru
 
 	while ((r = archive_read_next_header(a, &ae)) != ARCHIVE_EOF) {
 		/* ARCHIVE_WARN: a name not in the locale's charset; the bytes are kept */
-		if (r < ARCHIVE_WARN)
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
 			return archive_failure(a, run, c, n ? last : NULL, err);
 		if (++n > max_entries)
 			return error_set(err, E2BIG, "layer has more than %llu entries",
@@ -244,8 +244,8 @@ static int check_digests(const struct apply_opts *o, const struct layer_stats *s
 	return 0;
 }
 
-static int apply_stream(int rootfd, int in_fd, const struct apply_opts *o,
-                        struct layer_stats *st, struct husk_error **err)
+static int apply_stream(int rootfd, int in_fd, const struct apply_opts *o, struct layer_stats *st,
+                        struct husk_error **err)
 {
 	_cleanup_(layer_reader_freep) struct layer_reader *reader = NULL;
 	struct apply_run run = {0};

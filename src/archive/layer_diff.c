@@ -294,9 +294,12 @@ static int walk_upper(struct diff_ctx *d, int dirfd, const char *rel)
 			r = errno == ENOENT ? 0 : -errno;
 			continue;
 		}
+		if (S_ISSOCK(st.st_mode))
+			continue; /* a tar cannot hold one; Docker skips them too */
 		if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
-			r = change_add(d, CH_WHITEOUT, child_path(rel, name, ".wh."), &st) ? 0
-			                                                                  : -ENOMEM;
+			r = change_add(d, CH_WHITEOUT, child_path(rel, name, ".wh."), &st)
+			            ? 0
+			            : -ENOMEM;
 			continue;
 		}
 		r = add_entry(d, dirfd, rel, name, &st, &opaque);
@@ -396,6 +399,8 @@ static int walk_pair(struct diff_ctx *d, int upfd, int lowfd, const char *rel, c
 
 	if (fstatat(upfd, name, &u, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -errno;
+	if (S_ISSOCK(u.st_mode))
+		return 0;
 	if (!have_low || changed(d, upfd, lowfd, name, &u, &l)) {
 		r = add_entry(d, upfd, rel, name, &u, NULL);
 		if (r < 0)
@@ -502,7 +507,7 @@ struct inode_map {
 		dev_t dev;
 		ino_t ino;
 		const char *path; /* NULL: empty */
-	} *slots;
+	} * slots;
 	size_t cap; /* power of two, at least twice the changes */
 };
 
@@ -608,10 +613,13 @@ static int write_changes(struct diff_ctx *d, struct archive *a, struct layer_sta
 
 		archive_entry_clear(ae);
 		fill_entry(d, c, hl, ae);
-		if (archive_write_header(a, ae) < ARCHIVE_WARN) {
+		r = archive_write_header(a, ae);
+		/* ARCHIVE_WARN: a name not convertible to UTF-8, written as bytes */
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
 			r = -EIO;
 			break;
 		}
+		r = 0;
 		st->entries++;
 		if (c->kind == CH_ENTRY && S_ISREG(c->st.st_mode) && !hl)
 			r = write_content(d, a, c, buf, &st->bytes, err);

@@ -19,7 +19,8 @@ struct reader_core {
 	enum archive_compression c;
 	struct decompressor *dec;
 	struct sha256 *blob_hash; /* compressed bytes */
-	struct sha256 *diff_hash; /* uncompressed bytes (NULL for ARCHIVE_NONE: the same) */
+	struct sha256 *diff_hash; /* uncompressed bytes (NULL for ARCHIVE_NONE: the same);
+	                           * updated by the consumer, in layer_reader_read() */
 	uint8_t *in;
 	size_t in_off, in_len;
 	bool in_eof;
@@ -106,7 +107,6 @@ static ssize_t core_fill_compressed(struct reader_core *k, uint8_t *out, size_t 
 			return error_set(err, EPIPE, "unexpected end of layer data");
 		k->done = true;
 	}
-	sha256_update(k->diff_hash, out, total);
 	return (ssize_t)total;
 }
 
@@ -294,11 +294,17 @@ ssize_t layer_reader_read(struct layer_reader *r, const void **ret, struct husk_
 {
 	ssize_t n;
 
-	if (r->threaded)
-		return reader_read_threaded(r, ret, err);
-	n = core_fill(&r->k, r->slot[0].buf, LAYER_IO_BUF, err);
-	if (n > 0)
-		*ret = r->slot[0].buf;
+	if (r->threaded) {
+		n = reader_read_threaded(r, ret, err);
+	} else {
+		n = core_fill(&r->k, r->slot[0].buf, LAYER_IO_BUF, err);
+		if (n > 0)
+			*ret = r->slot[0].buf;
+	}
+	/* the diffID on the consumer's side: the producer has the inflating
+	 * and the blob digest, this balances the two threads */
+	if (n > 0 && r->k.diff_hash)
+		sha256_update(r->k.diff_hash, *ret, (size_t)n);
 	return n;
 }
 
@@ -431,8 +437,7 @@ static int writer_push(struct layer_writer *w, const void *buf, size_t len, bool
 	}
 }
 
-int layer_writer_write(struct layer_writer *w, const void *buf, size_t len,
-                       struct husk_error **err)
+int layer_writer_write(struct layer_writer *w, const void *buf, size_t len, struct husk_error **err)
 {
 	sha256_update(w->diff_hash, buf, len);
 	w->uncompressed += len;

@@ -80,6 +80,10 @@ int cmd_import(struct cli *cli, const struct cli_command *cmd, const struct flag
                struct husk_error **err);
 
 /* cmd_system.c */
+int cmd_system_df(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
+		  struct husk_error **err);
+int cmd_system_check(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
+		     struct husk_error **err);
 int cmd_version(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
                 struct husk_error **err);
 int cmd_info(struct cli *cli, const struct cli_command *cmd, const struct flags *f,

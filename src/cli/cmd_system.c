@@ -5,6 +5,7 @@
 #include "base/json.h"
 #include "base/str.h"
 #include "cli/cli.h"
+#include "cli/table.h"
 #include "husk-config.h"
 
 static const char *jstr(const json_t *o, const char *key)
@@ -204,5 +205,87 @@ int cmd_info(struct cli *cli, const struct cli_command *cmd, const struct flags 
 		print_compact(cli, v);
 	else
 		print_info(cli, v);
+	return 0;
+}
+
+static uint64_t sum_sizes(json_t *images, size_t *ret_n)
+{
+	uint64_t total = 0;
+	json_t *img;
+	size_t i;
+
+	json_array_foreach (images, i, img)
+		total += (uint64_t)json_integer_value(json_object_get(img, "Size"));
+	*ret_n = json_array_size(images);
+	return total;
+}
+
+int cmd_system_df(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
+                  struct husk_error **err)
+{
+	_cleanup_json_ json_t *v = NULL, *rows = json_array();
+	struct api_client *c = NULL;
+	int r = fetch(cli, "/system/df", &c, &v, err);
+	uint64_t layers;
+	size_t n = 0;
+
+	if (r < 0)
+		return r;
+	if (streq_ptr(flags_string(f, "format"), "json")) {
+		print_compact(cli, v);
+		return 0;
+	}
+	layers = (uint64_t)json_integer_value(json_object_get(v, "LayersSize"));
+	(void)sum_sizes(json_object_get(v, "Images"), &n);
+	_cleanup_free_ char *size = format_size(layers), *recl = format_size(layers);
+	_cleanup_free_ char *total = str_printf("%zu", n);
+	_cleanup_free_ char *reclaim =
+	        str_printf("%s (%d%%)", recl ? recl : "0B", layers ? 100 : 0);
+	json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s}", "Type", "Images",
+	                                      "TotalCount", total ? total : "0", "Active", "0",
+	                                      "Size", size ? size : "0B", "Reclaimable",
+	                                      reclaim ? reclaim : "0B"));
+	static const char *const others[] = {"Containers", "Local Volumes", "Build Cache"};
+	for (size_t i = 0; i < ELEMENTSOF(others); i++)
+		json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s}", "Type",
+		                                      others[i], "TotalCount", "0", "Active", "0",
+		                                      "Size", "0B", "Reclaimable", "0B"));
+	static const struct table_column headers[] = {
+	        {"Type", "TYPE"}, {"TotalCount", "TOTAL"},        {"Active", "ACTIVE"},
+	        {"Size", "SIZE"}, {"Reclaimable", "RECLAIMABLE"}, {NULL, NULL},
+	};
+	return table_render(cli->out, flags_string(f, "format"),
+	                    "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t"
+	                    "{{.Reclaimable}}",
+	                    headers, rows, err);
+}
+
+int cmd_system_check(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
+                     struct husk_error **err)
+{
+	_cleanup_json_ json_t *v = NULL;
+	struct api_client *c = NULL;
+	bool repair = flags_bool(f, "repair");
+	json_t *p;
+	size_t i;
+	int r = cli_connect(cli, &c, err);
+
+	r = r
+	            ?: api_client_call(c, "POST",
+	                               repair ? "/system/check?repair=1" : "/system/check", NULL,
+	                               NULL, &v, err);
+	if (r < 0)
+		return r;
+	json_array_foreach (json_object_get(v, "Problems"), i, p)
+		fprintf(cli->out, "problem: %s\n", json_string_value(p));
+	json_array_foreach (json_object_get(v, "Leftovers"), i, p)
+		fprintf(cli->out, "leftover: %s\n", json_string_value(p));
+	json_array_foreach (json_object_get(v, "Repaired"), i, p)
+		fprintf(cli->out, "repaired: %s\n", json_string_value(p));
+	if (json_array_size(json_object_get(v, "Problems")) && !repair) {
+		fprintf(cli->out, "the store has problems: run 'husk system check --repair'\n");
+		return 1;
+	}
+	fprintf(cli->out, "%s\n", repair ? "store checked and repaired" : "store is consistent");
 	return 0;
 }

@@ -120,7 +120,23 @@ static const struct cli_command image_commands[] = {
         {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL},
 };
 
+static const struct flag_spec check_flags[] = {
+        {"repair", 0, FLAG_BOOL, NULL,
+         "Delete what is broken and the leftovers of interrupted writes", NULL},
+        {NULL, 0, 0, NULL, NULL, NULL},
+};
+
+static const struct flag_spec df_flags[] = {
+        {"format", 0, FLAG_STRING, NULL, "Format output using a custom template", NULL},
+        {NULL, 0, 0, NULL, NULL, NULL},
+};
+
 static const struct cli_command system_commands[] = {
+        {"check", cmd_system_check, "[OPTIONS]",
+         "Verify every blob, reference, layer and snapshot of the image store", check_flags,
+         FLAGS_INTERSPERSED, 0, 0, NULL, NULL},
+        {"df", cmd_system_df, "[OPTIONS]", "Show husk disk usage", df_flags, FLAGS_INTERSPERSED, 0,
+         0, NULL, NULL},
         {"info", cmd_info, "[OPTIONS]", "Display system-wide information", info_flags,
          FLAGS_INTERSPERSED, 0, 0, NULL, NULL},
         {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL},

@@ -522,3 +522,48 @@ int image_prune(struct store *s, json_t *filters, image_in_use_fn in_use, void *
 	                 (json_int_t)st.bytes_removed);
 	return *ret ? 0 : error_set(err, ENOMEM, "out of memory");
 }
+
+/* ---- disk usage ---- */
+
+/* Sum the sizes of the distinct layer chains of every image. */
+static uint64_t unique_layers_size(struct store *s, struct store_image **v)
+{
+	_cleanup_strv_ char **seen = strv_new();
+	uint64_t total = 0;
+
+	for (size_t i = 0; v[i] && seen; i++) {
+		_cleanup_(image_config_freep) struct image_config *c = NULL;
+		_cleanup_free_ struct digest *chain = NULL;
+
+		if (image_config_load(s, v[i], &c, NULL) < 0)
+			continue;
+		chain = calloc(c->n_diff_ids + 1, sizeof(*chain));
+		if (!chain)
+			break;
+		image_chain_ids(c->diff_ids, c->n_diff_ids, chain);
+		for (size_t j = 0; j < c->n_diff_ids; j++) {
+			struct store_layer_meta m;
+			if (strv_contains(seen, chain[j].str) ||
+			    store_layer_meta(s, &chain[j], &m, NULL) < 0)
+				continue;
+			strv_push(&seen, chain[j].str);
+			total += m.size;
+		}
+	}
+	return total;
+}
+
+int image_disk_usage(struct store *s, json_t *ret, struct husk_error **err)
+{
+	_cleanup_(store_image_list_freep) struct store_image **v = NULL;
+	struct image_list_opts o = {0};
+	json_t *list = NULL;
+	int r = store_image_list(s, &v, err);
+
+	r = r ?: image_list_json(s, &o, &list, err);
+	if (r < 0)
+		return r;
+	json_object_set_new(ret, "LayersSize", json_integer((json_int_t)unique_layers_size(s, v)));
+	json_object_set_new(ret, "Images", list);
+	return 0;
+}

@@ -72,3 +72,7 @@ int image_prune(struct store *s, json_t *filters, image_in_use_fn in_use, void *
 int filters_values(json_t *filters, const char *key, char ***ret);
 /* Refuse filter keys not in allowed (NULL-terminated). */
 int filters_check(json_t *filters, const char *const *allowed, struct husk_error **err);
+
+/* GET /system/df's image part: {"LayersSize": N, "Images": [list entries]}
+ * merged into ret (an object the caller owns). */
+int image_disk_usage(struct store *s, json_t *ret, struct husk_error **err);

@@ -19,9 +19,9 @@
 #include "image/manifest.h"
 #include "image/reference.h"
 
-#define CHANGE_MAX     (64u << 10) /* bytes of one --change */
-#define EXPOSE_MAX_SPAN 65536      /* ports of one EXPOSE range */
-#define IMPORT_IO_BUF  (1u << 20)
+#define CHANGE_MAX      (64u << 10) /* bytes of one --change */
+#define EXPOSE_MAX_SPAN 65536       /* ports of one EXPOSE range */
+#define IMPORT_IO_BUF   (1u << 20)
 
 /* ---- --change: Dockerfile instructions on a config ---- */
 
@@ -148,7 +148,8 @@ static int pairs_apply(json_t *cfg, const char *rest, bool env, struct husk_erro
 		if (!eq || eq == *p)
 			return error_set(err, EINVAL, "\"%s\": expected KEY=VALUE", *p);
 		*eq = 0;
-		r = env ? env_set(cfg, *p, eq + 1) : map_set(cfg, "Labels", *p, json_string(eq + 1));
+		r = env ? env_set(cfg, *p, eq + 1)
+		        : map_set(cfg, "Labels", *p, json_string(eq + 1));
 		if (r < 0)
 			return error_set(err, ENOMEM, "out of memory");
 	}
@@ -247,8 +248,7 @@ static int healthcheck_apply(json_t *cfg, const char *rest, struct husk_error **
 	               : 0;
 }
 
-static int change_apply(json_t *cfg, const char *word, const char *rest,
-                        struct husk_error **err)
+static int change_apply(json_t *cfg, const char *word, const char *rest, struct husk_error **err)
 {
 	if (strcasecmp(word, "CMD") == 0 || strcasecmp(word, "ENTRYPOINT") == 0)
 		return set_key(cfg, strcasecmp(word, "CMD") == 0 ? "Cmd" : "Entrypoint",
@@ -388,8 +388,8 @@ static int layer_store(struct store *s, int in_fd, struct store_lease *lease,
 
 /* ---- the config, the manifest, the record ---- */
 
-static json_t *import_config(const char *created, const struct digest *diff_id,
-                             const char *comment, json_t *cfg, struct husk_error **err)
+static json_t *import_config(const char *created, const struct digest *diff_id, const char *comment,
+                             json_t *cfg, struct husk_error **err)
 {
 	struct platform p = {0};
 	json_t *j;
@@ -442,7 +442,8 @@ static int import_record(struct store *s, const struct layer_stats *st, json_t *
 		return error_set(err, ENOMEM, "out of memory");
 	r = store_blob_put(s, manifest, strlen(manifest), lease, &md, err);
 	if (r == 0)
-		r = store_image_add(s, &cd.digest, &md, MEDIA_TYPE_OCI_MANIFEST, strlen(manifest), err);
+		r = store_image_add(s, &cd.digest, &md, MEDIA_TYPE_OCI_MANIFEST, strlen(manifest),
+		                    err);
 	if (r == 0 && full)
 		r = store_tag(s, full, &cd.digest, err);
 	if (r == 0 && ret_id)

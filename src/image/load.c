@@ -38,7 +38,7 @@ struct load_source {
 	size_t avail;
 	bool started, eof;
 	uint64_t raw_bytes; /* read so far */
-	int code; /* <0 when reading or decompressing failed (err says why) */
+	int code;           /* <0 when reading or decompressing failed (err says why) */
 	struct husk_error *err;
 };
 
@@ -99,8 +99,8 @@ static ssize_t source_inflate(struct load_source *src, const void **buf)
 				                             "unexpected end of archive");
 			return 0;
 		}
-		r = decompressor_run(src->d, &src->pos, &src->avail, src->out, LOAD_IO_BUF, &out_len,
-		                     &src->err);
+		r = decompressor_run(src->d, &src->pos, &src->avail, src->out, LOAD_IO_BUF,
+		                     &out_len, &src->err);
 		if (r < 0)
 			return src->code = r;
 		if (out_len) {
@@ -333,8 +333,8 @@ static int entry_copy(struct load *l, struct archive *a, struct blob_writer *w,
 	while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK) {
 		/* a sparse entry: its holes are zeros */
 		for (; pos < off; pos += MIN((int64_t)sizeof(zeros), off - pos))
-			if ((r = blob_writer_write(w, zeros, MIN(sizeof(zeros), (size_t)(off - pos)),
-			                           err)) < 0)
+			if ((r = blob_writer_write(
+			             w, zeros, MIN(sizeof(zeros), (size_t)(off - pos)), err)) < 0)
 				return r;
 		for (size_t i = 0; head_len < sizeof(head) && i < size; i++)
 			head[head_len++] = ((const uint8_t *)buf)[i];
@@ -420,8 +420,7 @@ static char *link_target(const char *name, struct archive_entry *ae)
 	return joined ? name_clean(joined) : NULL;
 }
 
-static int entry_link(struct load *l, char *name, struct archive_entry *ae,
-                      struct husk_error **err)
+static int entry_link(struct load *l, char *name, struct archive_entry *ae, struct husk_error **err)
 {
 	_cleanup_free_ char *target = link_target(name, ae);
 	struct archive_file *f;
@@ -548,7 +547,8 @@ static void files_index(struct load *l)
 
 static int file_cmp_name(const void *a, const void *b)
 {
-	return strcmp(((const struct archive_file *)a)->name, ((const struct archive_file *)b)->name);
+	return strcmp(((const struct archive_file *)a)->name,
+	              ((const struct archive_file *)b)->name);
 }
 
 static const struct archive_file *file_lookup(const struct load *l, const char *name)
@@ -660,17 +660,20 @@ static int docker_layers(struct load *l, char *const *layers, const struct image
 		const struct archive_file *f = file_find(l, layers[i]);
 
 		if (!f)
-			return error_set(err, ENOENT, "%s: layer \"%s\" is missing from the archive",
-			                 what, layers[i]);
+			return error_set(err, ENOENT,
+			                 "%s: layer \"%s\" is missing from the archive", what,
+			                 layers[i]);
 		if (f->compression == ARCHIVE_NONE && !digest_equal(&f->digest, &cfg->diff_ids[i]))
-			return error_set(err, EILSEQ,
-			                 "%s: layer \"%s\": diff ID mismatch: the config says %s, the "
-			                 "layer is %s",
-			                 what, layers[i], cfg->diff_ids[i].str, f->digest.str);
+			return error_set(
+			        err, EILSEQ,
+			        "%s: layer \"%s\": diff ID mismatch: the config says %s, the "
+			        "layer is %s",
+			        what, layers[i], cfg->diff_ids[i].str, f->digest.str);
 		blobs[i] = f->digest;
-		descs[i] = (struct descriptor){.media_type = (char *)layer_media_type(f->compression),
-		                               .digest = f->digest,
-		                               .size = (int64_t)f->size};
+		descs[i] =
+		        (struct descriptor){.media_type = (char *)layer_media_type(f->compression),
+		                            .digest = f->digest,
+		                            .size = (int64_t)f->size};
 	}
 	return 0;
 }
@@ -683,7 +686,8 @@ static int docker_manifest(struct load *l, const struct archive_file *cf,
 	struct descriptor config = {.media_type = (char *)MEDIA_TYPE_OCI_CONFIG,
 	                            .digest = cf->digest,
 	                            .size = (int64_t)cf->size};
-	_cleanup_free_ char *text = manifest_build(&config, layers, n, MEDIA_TYPE_OCI_MANIFEST, NULL);
+	_cleanup_free_ char *text =
+	        manifest_build(&config, layers, n, MEDIA_TYPE_OCI_MANIFEST, NULL);
 	int r;
 
 	if (!text)
@@ -887,7 +891,8 @@ static int oci_layout_check(const struct load *l, struct husk_error **err)
 	if (r == 0)
 		r = json_get_string(j, "oci-layout", "imageLayoutVersion", true, &v, err);
 	if (r == 0 && !startswith(v, "1."))
-		r = error_set(err, EINVAL, "oci-layout: unsupported image layout version \"%s\"", v);
+		r = error_set(err, EINVAL, "oci-layout: unsupported image layout version \"%s\"",
+		              v);
 	return r;
 }
 
@@ -951,8 +956,8 @@ static int image_unpack(struct load *l, const struct load_image *img, struct hus
 
 		if (fd < 0)
 			return fd;
-		r = store_layer_ensure(l->s, &chain[i], i ? &chain[i - 1] : NULL, fd, &img->blobs[i],
-		                       &cfg->diff_ids[i], l->lease, err);
+		r = store_layer_ensure(l->s, &chain[i], i ? &chain[i - 1] : NULL, fd,
+		                       &img->blobs[i], &cfg->diff_ids[i], l->lease, err);
 	}
 	return r;
 }

@@ -337,9 +337,10 @@ static int image_layer_blobs(struct store *s, const struct store_image *img, siz
 	if (r < 0)
 		return error_wrap(err, "image %.19s: manifest", img->id.str);
 	if (m->n_layers != n)
-		return error_set(err, EINVAL,
-		                 "image %.19s: the manifest has %zu layers, the config %zu diff IDs",
-		                 img->id.str, m->n_layers, n);
+		return error_set(
+		        err, EINVAL,
+		        "image %.19s: the manifest has %zu layers, the config %zu diff IDs",
+		        img->id.str, m->n_layers, n);
 	for (size_t i = 0; i < n; i++)
 		ret[i] = m->layers[i].digest;
 	return 0;
@@ -379,7 +380,8 @@ static int docker_layers(struct save_list *l, const struct save_image *si, json_
 		return r;
 	image_chain_ids(cfg->diff_ids, n, chain);
 	for (size_t i = 0; i < n; i++) {
-		const char *id = digest_hex(&chain[i]), *parent = i ? digest_hex(&chain[i - 1]) : NULL;
+		const char *id = digest_hex(&chain[i]),
+		           *parent = i ? digest_hex(&chain[i - 1]) : NULL;
 
 		if (add_dir(l, strdup(id)) < 0 ||
 		    add_mem(l, str_printf("%s/VERSION", id), strdup("1.0")) < 0 ||
@@ -454,8 +456,7 @@ static int docker_image(struct save_list *l, const struct save_image *si, json_t
 	               : 0;
 }
 
-static int docker_entries(struct save_list *l, const struct save_set *set,
-                          struct husk_error **err)
+static int docker_entries(struct save_list *l, const struct save_set *set, struct husk_error **err)
 {
 	_cleanup_json_ json_t *manifest = json_array(), *repos = json_object();
 	int r;

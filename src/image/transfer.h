@@ -40,7 +40,8 @@ int image_load(struct store *s, int in_fd, image_progress_fn progress, void *dat
                char ***ret_loaded, struct husk_error **err);
 
 enum save_format {
-	SAVE_DOCKER, /* docker-archive: manifest.json, repositories, <id>/layer.tar (uncompressed) */
+	SAVE_DOCKER, /* docker-archive: manifest.json, repositories, <id>/layer.tar (uncompressed)
+	              */
 	SAVE_OCI,    /* oci-archive: oci-layout, index.json, blobs/sha256/<hex> verbatim */
 };
 

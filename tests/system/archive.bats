@@ -42,7 +42,7 @@ snapshot() {
 	local target=$1
 	find "$SANDBOX" "$CANARY" "$DECOY" -path "$target" -prune -o \
 		\( -type d -printf '%p %m %U:%G\n' \) -o -printf '%p %s %m %U:%G %T@ %n\n' | sort
-	stat -c '%n %s %h %i %Y %Z' /etc/passwd /etc/shadow /tmp
+	stat -c '%n %s %h %i %Y %Z' /etc/passwd /etc/shadow
 	local p
 	for p in /x /escape /file /abs /tmp/x /tmp/file /lower /zeros /etc/husk-escape; do
 		[ -e "$p" ] || [ -L "$p" ] && echo "host path $p exists"
@@ -98,7 +98,7 @@ apply_layer() {
 			failures+=("$name ($what): expected $outcome, got $got: $out")
 		fi
 		if [ "$before" != "$after" ]; then
-			failures+=("$name ($what): changed outside the target: $(diff <(echo "$before") <(echo "$after"))")
+			failures+=("$name ($what): changed outside the target: $(diff <(echo "$before") <(echo "$after") || true)")
 		fi
 		if [ "$got" = reject ]; then
 			# a clear error, and the caller's cleanup took the target away
@@ -200,7 +200,7 @@ apply_layer() {
 }
 
 @test "archive: plain, gzip and zstd give one diff ID; the blob digest is sha256 of the file" {
-	local f t out ids=()
+	local f t ids=()
 	for f in plain.tar plain.tar.gz plain.tar.zst two-members.tar.gz; do
 		t=$(new_target overlay)
 		run -0 layer-apply "$HOSTILE/$f" "$t"
@@ -210,6 +210,15 @@ apply_layer() {
 	assert_equal "${ids[0]}" "diff_id=sha256:$(sha256sum "$HOSTILE/plain.tar" | cut -d' ' -f1)"
 	assert_equal "${ids[1]}" "${ids[0]}"
 	assert_equal "${ids[2]}" "${ids[0]}"
+	# two members are one stream: the tar twice over (the second one unread)
+	assert_equal "${ids[3]}" "diff_id=sha256:$(cat "$HOSTILE/plain.tar" "$HOSTILE/plain.tar" |
+		sha256sum | cut -d' ' -f1)"
+	# from a pipe, as a download streams in
+	t=$(new_target overlay)
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	run -0 bash -c 'cat "$1" | layer-apply - "$2"' _ "$HOSTILE/plain.tar.zst" "$t"
+	assert_line "${ids[0]}"
+	[ -f "$t/etc/hostname" ]
 }
 
 @test "archive: a digest mismatch is rejected with both digests named" {

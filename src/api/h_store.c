@@ -1,0 +1,39 @@
+/* h_store.c — /system/df and husk's /system/check (store consistency). */
+#include "api/handlers.h"
+#include "base/json.h"
+#include "base/str.h"
+#include "engine/engine.h"
+#include "image/images.h"
+
+void h_system_df(struct api_request *req)
+{
+	_cleanup_error_ struct husk_error *err = NULL;
+	struct engine *e = api_ctx(req);
+	json_t *out = json_pack("{s:[], s:[], s:[]}", "Containers", "Volumes", "BuildCache");
+
+	if (!out || image_disk_usage(e->store, out, &err) < 0) {
+		json_decref(out);
+		api_reply_husk_error(req, err);
+		return;
+	}
+	api_reply_json(req, 200, out);
+}
+
+/* POST /system/check?repair=1 — a husk extension: verify every blob,
+ * reference, layer and snapshot of the store, and repair when asked. */
+void h_system_check(struct api_request *req)
+{
+	_cleanup_error_ struct husk_error *err = NULL;
+	struct engine *e = api_ctx(req);
+	struct store_check_report rep = {0};
+
+	if (store_check(e->store, api_query_bool(req, "repair", false), &rep, &err) < 0) {
+		api_reply_husk_error(req, err);
+		return;
+	}
+	api_reply_json(req, 200,
+	               json_pack("{s:o, s:o, s:o}", "Problems", json_from_strv(rep.problems),
+	                         "Leftovers", json_from_strv(rep.leftovers), "Repaired",
+	                         json_from_strv(rep.repaired)));
+	store_check_report_release(&rep);
+}
