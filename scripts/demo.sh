@@ -62,7 +62,18 @@ if command -v skopeo >/dev/null; then
 	show skopeo inspect --format '{{.Digest}} {{.Architecture}} {{.Os}}' "oci:$FIX/oci:latest"
 fi
 
-step "6. husk-runtime, the OCI runtime: a bundle (config.json + rootfs) run with runc's command line"
+step "6. Images: load a docker-save archive, list, tag, history, inspect, save, remove"
+show husk load -i "$FIX/busybox.tar"
+show husk tag busybox demo/busybox:v1
+show husk images
+show husk history busybox
+show husk image inspect --format '{{.Os}}/{{.Architecture}} {{json .Config.Cmd}} {{len .RootFS.Layers}} layer(s)' busybox
+show husk save -o "$DEMO/saved.tar" demo/busybox:v1
+show husk rmi demo/busybox:v1
+show husk system df
+show husk system check
+
+step "7. husk-runtime, the OCI runtime: a bundle (config.json + rootfs) run with runc's command line"
 BUNDLE=$DEMO/bundle
 mkdir -p "$BUNDLE"
 cp -a "$FIX/bundle/rootfs" "$BUNDLE/rootfs"
@@ -75,7 +86,7 @@ jq '.hostname = "demo-box"
 show jq -c '{hostname, resources: .linux.resources | {memory, pids, cpu}}' "$BUNDLE/config.json"
 show husk-runtime --root "$DEMO/runtime" run --bundle "$BUNDLE" demo
 
-step "7. The same container in two steps: create (it waits), state, start, delete"
+step "8. The same container in two steps: create (it waits), state, start, delete"
 jq '.process.args = ["sleep", "30"]' "$BUNDLE/config.json" >"$BUNDLE/config.json.new"
 mv "$BUNDLE/config.json.new" "$BUNDLE/config.json"
 show husk-runtime --root "$DEMO/runtime" create --bundle "$BUNDLE" demo2
