@@ -59,17 +59,17 @@ extern const struct flag_spec cli_global_flags[];
 
 /* cmd_image.c */
 int cmd_images(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
-	       struct husk_error **err);
+               struct husk_error **err);
 int cmd_tag(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
-	    struct husk_error **err);
+            struct husk_error **err);
 int cmd_rmi(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
-	    struct husk_error **err);
+            struct husk_error **err);
 int cmd_history(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
-		struct husk_error **err);
+                struct husk_error **err);
 int cmd_image_inspect(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
-		      struct husk_error **err);
+                      struct husk_error **err);
 int cmd_image_prune(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
-		    struct husk_error **err);
+                    struct husk_error **err);
 
 /* cmd_transfer.c */
 int cmd_save(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
@@ -81,9 +81,9 @@ int cmd_import(struct cli *cli, const struct cli_command *cmd, const struct flag
 
 /* cmd_system.c */
 int cmd_system_df(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
-		  struct husk_error **err);
+                  struct husk_error **err);
 int cmd_system_check(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
-		     struct husk_error **err);
+                     struct husk_error **err);
 int cmd_version(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
                 struct husk_error **err);
 int cmd_info(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
