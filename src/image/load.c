@@ -10,6 +10,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -942,24 +943,83 @@ static int load_plan(struct load *l, struct husk_error **err)
 
 /* ---- unpacking and recording ---- */
 
+/* One layer of an image, unpacked by one of the workers. */
+struct unpack_job {
+	struct load *l;
+	const struct load_image *img;
+	const struct digest *chain;
+	size_t n;
+	size_t next; /* atomic: the next layer to take */
+	int r;       /* the first failure */
+	struct husk_error *err;
+	pthread_mutex_t lock;
+};
+
+static int unpack_one(struct load *l, const struct load_image *img, const struct digest *chain,
+                      size_t i, struct husk_error **err)
+{
+	_cleanup_close_ int fd = store_blob_open(l->s, &img->blobs[i], err);
+
+	if (fd < 0)
+		return fd;
+	return store_layer_ensure(l->s, &chain[i], i ? &chain[i - 1] : NULL, fd, &img->blobs[i],
+	                          &img->cfg->diff_ids[i], l->lease, err);
+}
+
+static void *unpack_worker(void *p)
+{
+	struct unpack_job *j = p;
+	size_t i;
+
+	while ((i = __atomic_fetch_add(&j->next, 1, __ATOMIC_SEQ_CST)) < j->n) {
+		struct husk_error *err = NULL;
+		int r = unpack_one(j->l, j->img, j->chain, i, &err);
+
+		pthread_mutex_lock(&j->lock);
+		if (r < 0 && j->r == 0) {
+			j->r = r;
+			j->err = TAKE_PTR(err);
+		}
+		pthread_mutex_unlock(&j->lock);
+		error_free(err);
+		if (r < 0)
+			break;
+	}
+	return NULL;
+}
+
+/* Unpack every layer: concurrently, at most one worker per CPU, where the
+ * driver allows it (overlay2); in order otherwise. */
 static int image_unpack(struct load *l, const struct load_image *img, struct husk_error **err)
 {
 	const struct image_config *cfg = img->cfg;
 	_cleanup_free_ struct digest *chain = calloc(cfg->n_diff_ids + 1, sizeof(*chain));
-	int r = 0;
+	struct unpack_job j = {.l = l, .img = img, .n = cfg->n_diff_ids};
+	pthread_t threads[8];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t workers = 0, want;
 
 	if (!chain)
 		return error_set(err, ENOMEM, "out of memory");
 	image_chain_ids(cfg->diff_ids, cfg->n_diff_ids, chain);
-	for (size_t i = 0; r == 0 && i < cfg->n_diff_ids; i++) {
-		_cleanup_close_ int fd = store_blob_open(l->s, &img->blobs[i], err);
-
-		if (fd < 0)
-			return fd;
-		r = store_layer_ensure(l->s, &chain[i], i ? &chain[i - 1] : NULL, fd,
-		                       &img->blobs[i], &cfg->diff_ids[i], l->lease, err);
+	j.chain = chain;
+	want = streq(store_driver(l->s), "overlay2") ? MIN((size_t)MAX(cpus, 1), j.n) : 1;
+	want = MIN(want, ELEMENTSOF(threads));
+	pthread_mutex_init(&j.lock, NULL);
+	for (; workers + 1 < want; workers++)
+		if (pthread_create(&threads[workers], NULL, unpack_worker, &j) != 0)
+			break;
+	unpack_worker(&j); /* this thread works too */
+	for (size_t i = 0; i < workers; i++)
+		pthread_join(threads[i], NULL);
+	pthread_mutex_destroy(&j.lock);
+	if (j.r < 0) {
+		if (err && !*err)
+			*err = TAKE_PTR(j.err);
+		error_free(j.err);
+		return j.r;
 	}
-	return r;
+	return 0;
 }
 
 static char *familiar(const char *full)

@@ -158,7 +158,7 @@ static int writer_publish(struct blob_writer *w, const struct digest *d, struct 
 int blob_writer_commit(struct blob_writer *w, struct digest *ret_digest, uint64_t *ret_size,
                        struct husk_error **err)
 {
-	_cleanup_(blob_writer_abortp) struct blob_writer *ww = w;
+	_cleanup_(blob_writer_abortp) _unused_ struct blob_writer *ww = w;
 	struct digest got;
 	int r;
 

@@ -149,7 +149,9 @@ struct store_layer_meta {
 
 /* Make sure the layer chain exists, unpacking blob_fd (the layer blob,
  * plain, gzip or zstd, verified against blob and diff_id) on top of
- * parent_chain (NULL for a base layer) when it does not. One unpack per
+ * parent_chain (NULL for a base layer) when it does not. With overlay2 the
+ * parent need not exist yet (layers are independent trees: the layers of
+ * an image may be unpacked concurrently); vfs needs it. One unpack per
  * chain across processes: a second caller waits and finds it done. On
  * failure nothing appears. */
 int store_layer_ensure(struct store *s, const struct digest *chain,

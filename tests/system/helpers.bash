@@ -63,6 +63,9 @@ huskd_stop() {
 
 husk_file_teardown() {
 	huskd_stop
+	# any daemon still serving this file's data root (auto-started, or
+	# orphaned by a test that killed its parent) would keep bats waiting
+	pkill -KILL -f -- "--data-root $HUSK_DATA_ROOT( |$)" 2>/dev/null || true
 	if [ -n "${HUSK_TEST_DIR:-}" ] && [ -d "$HUSK_TEST_DIR" ]; then
 		rm -rf "$HUSK_TEST_DIR"
 	fi

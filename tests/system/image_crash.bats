@@ -8,6 +8,8 @@ load helpers
 
 setup_file() {
 	husk_file_setup
+	# the test starts and kills huskd itself: a client must not start one
+	export HUSK_NO_AUTOSTART=1
 	FIXTURE=$("$FIXTURES/mkbusybox.sh")
 	export FIXTURE
 	# a rootfs tar for import, bigger than busybox so kills land mid-write

@@ -603,14 +603,18 @@ static void test_layer_failure(void **state)
 	/* a chain ID that does not follow from parent and diff ID */
 	assert_int_equal(store_layer_ensure(f->s, &diff, &wrong, fd, &diff, &diff, NULL, NULL),
 	                 -EINVAL);
-	/* a missing parent */
+	/* a missing parent: refused by vfs, which copies it; overlay2 layers are
+	 * independent trees (unpacked in parallel), here the blob is wrong anyway */
 	{
 		struct digest in[2] = {wrong, diff}, out[2];
+		int r;
 
 		store_chain_ids(in, 2, out);
-		assert_int_equal(
-		        store_layer_ensure(f->s, &out[1], &wrong, fd, &diff, &diff, NULL, NULL),
-		        -ENOENT);
+		r = store_layer_ensure(f->s, &out[1], &wrong, fd, &diff, &diff, NULL, NULL);
+		if (streq(store_driver(f->s), "vfs"))
+			assert_int_equal(r, -ENOENT);
+		else
+			assert_true(r < 0 && r != -ENOENT);
 	}
 	assert_int_equal(count_dir(f, STORE_LAYERS_DIR, NULL), 0);
 
