@@ -218,8 +218,8 @@ static json_t *list_entry(struct store *s, const struct store_image *img,
 int image_list_json(struct store *s, const struct image_list_opts *o, json_t **ret,
                     struct husk_error **err)
 {
-	static const char *const allowed[] = {"dangling", "reference", "label",
-	                                      "before",   "since",     NULL};
+	/* the filters husk applies; others are refused, never ignored */
+	static const char *const allowed[] = {"dangling", "reference", NULL};
 	_cleanup_(store_image_list_freep) struct store_image **v = NULL;
 	_cleanup_strv_ char **refs = NULL;
 	json_t *out;
@@ -494,7 +494,7 @@ int image_remove(struct store *s, const char *name, bool force, image_in_use_fn 
 int image_prune(struct store *s, json_t *filters, image_in_use_fn in_use, void *in_use_data,
                 json_t **ret, struct husk_error **err)
 {
-	static const char *const allowed[] = {"dangling", "label", "until", NULL};
+	static const char *const allowed[] = {"dangling", NULL};
 	_cleanup_(store_image_list_freep) struct store_image **v = NULL;
 	_cleanup_json_ json_t *deleted = json_array();
 	struct store_gc_stats st = {0};
