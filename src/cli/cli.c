@@ -183,6 +183,14 @@ int cli_connect(struct cli *cli, struct api_client **ret, struct husk_error **er
 	return 0;
 }
 
+int cli_get(struct cli *cli, const char *path, json_t **ret, struct husk_error **err)
+{
+	struct api_client *c = NULL;
+	int r = cli_connect(cli, &c, err);
+
+	return r ?: api_client_call(c, "GET", path, NULL, NULL, ret, err);
+}
+
 static int dispatch(struct cli *cli, const struct flags *g)
 {
 	char *const *args = flags_args(g);

@@ -50,6 +50,10 @@ int cli_main(int argc, char **argv);
  * socket has no daemon and we are root (said once on stderr). */
 int cli_connect(struct cli *cli, struct api_client **ret, struct husk_error **err);
 
+/* GET path (connecting, and starting huskd, first as cli_connect does)
+ * and parse the JSON reply into *ret. */
+int cli_get(struct cli *cli, const char *path, json_t **ret, struct husk_error **err);
+
 /* autostart.c: start huskd in the background and wait for its socket. */
 int cli_autostart(struct cli *cli, struct husk_error **err);
 

@@ -32,15 +32,6 @@ static const struct table_column image_headers[] = {
         {NULL, NULL},
 };
 
-/* GET path, with the connection made (and huskd started) as needed. */
-static int get_json(struct cli *cli, const char *path, json_t **ret, struct husk_error **err)
-{
-	struct api_client *c = NULL;
-	int r = cli_connect(cli, &c, err);
-
-	return r ?: api_client_call(c, "GET", path, NULL, NULL, ret, err);
-}
-
 static char *escaped(const char *s)
 {
 	return api_client_escape(s);
@@ -160,7 +151,7 @@ int cmd_images(struct cli *cli, const struct cli_command *cmd, const struct flag
 	if (r < 0)
 		return r;
 	path = str_printf("/images/json?all=%d&filters=%s", flags_bool(f, "all"), filters);
-	r = path ? get_json(cli, path, &list, err) : error_set(err, ENOMEM, "out of memory");
+	r = path ? cli_get(cli, path, &list, err) : error_set(err, ENOMEM, "out of memory");
 	if (r < 0)
 		return r;
 	rows = image_rows(list, no_trunc);
@@ -265,7 +256,7 @@ int cmd_history(struct cli *cli, const struct cli_command *cmd, const struct fla
 	int r;
 
 	path = name ? str_printf("/images/%s/history", name) : NULL;
-	r = path ? get_json(cli, path, &list, err) : error_set(err, ENOMEM, "out of memory");
+	r = path ? cli_get(cli, path, &list, err) : error_set(err, ENOMEM, "out of memory");
 	if (r < 0)
 		return r;
 	rows = history_rows(list, flags_bool(f, "no-trunc"), flags_bool(f, "human"));
@@ -290,7 +281,7 @@ int cmd_image_inspect(struct cli *cli, const struct cli_command *cmd, const stru
 		json_t *doc = NULL;
 
 		path = e ? str_printf("/images/%s/json", e) : NULL;
-		if (!path || get_json(cli, path, &doc, &one) < 0) {
+		if (!path || cli_get(cli, path, &doc, &one) < 0) {
 			fprintf(cli->errout, "Error: No such image: %s\n", *name);
 			status = 1;
 			continue;

@@ -94,32 +94,22 @@ static void print_compact(struct cli *cli, const json_t *v)
 	fprintf(cli->out, "%s\n", s ? s : "{}");
 }
 
-/* Connect (starting huskd if need be) and GET path. */
-static int fetch(struct cli *cli, const char *path, struct api_client **c, json_t **ret,
-                 struct husk_error **err)
-{
-	int r = cli_connect(cli, c, err);
-
-	return r ?: api_client_call(*c, "GET", path, NULL, NULL, ret, err);
-}
-
 int cmd_version(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
                 struct husk_error **err)
 {
 	_cleanup_json_ json_t *v = NULL;
-	struct api_client *c = NULL;
 	const char *format = NULL;
 	int r = check_format(f, &format, err);
 
 	if (r < 0)
 		return r;
-	r = fetch(cli, "/version", &c, &v, err);
+	r = cli_get(cli, "/version", &v, err);
 	if (format) {
 		if (r == 0)
 			print_compact(cli, v);
 		return r;
 	}
-	print_client(cli, c ? api_client_version(c) : 0);
+	print_client(cli, cli->client ? api_client_version(cli->client) : 0);
 	if (r < 0)
 		return r; /* like docker: the client part, then the error */
 	print_server(cli, v);
@@ -194,11 +184,10 @@ int cmd_info(struct cli *cli, const struct cli_command *cmd, const struct flags 
              struct husk_error **err)
 {
 	_cleanup_json_ json_t *v = NULL;
-	struct api_client *c = NULL;
 	const char *format = NULL;
 	int r = check_format(f, &format, err);
 
-	r = r ?: fetch(cli, "/info", &c, &v, err);
+	r = r ?: cli_get(cli, "/info", &v, err);
 	if (r < 0)
 		return r;
 	if (format)
@@ -224,8 +213,7 @@ int cmd_system_df(struct cli *cli, const struct cli_command *cmd, const struct f
                   struct husk_error **err)
 {
 	_cleanup_json_ json_t *v = NULL, *rows = json_array();
-	struct api_client *c = NULL;
-	int r = fetch(cli, "/system/df", &c, &v, err);
+	int r = cli_get(cli, "/system/df", &v, err);
 	uint64_t layers;
 	size_t n = 0;
 

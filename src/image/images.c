@@ -401,18 +401,6 @@ static void add_action(json_t *actions, const char *kind, const char *value)
 	json_array_append_new(actions, json_pack("{s:s}", kind, value));
 }
 
-static char *familiar_of(const char *full)
-{
-	struct image_ref ref = {0};
-	char *f;
-
-	if (image_ref_parse(full, &ref, NULL) < 0)
-		return strdup(full);
-	f = image_ref_familiar(&ref);
-	image_ref_release(&ref);
-	return f;
-}
-
 /* Delete the image record, then whatever content no longer has a user. */
 static int delete_image(struct store *s, const struct store_image *img, json_t *actions,
                         struct husk_error **err)
@@ -420,11 +408,11 @@ static int delete_image(struct store *s, const struct store_image *img, json_t *
 	struct store_gc_stats st;
 
 	STRV_FOREACH (n, img->names) {
-		_cleanup_free_ char *f = familiar_of(*n);
+		_cleanup_free_ char *f = image_ref_familiar_of(*n, false);
 		add_action(actions, "Untagged", f ? f : *n);
 	}
 	STRV_FOREACH (n, img->repo_digests) {
-		_cleanup_free_ char *f = familiar_of(*n);
+		_cleanup_free_ char *f = image_ref_familiar_of(*n, false);
 		add_action(actions, "Untagged", f ? f : *n);
 	}
 	if (store_image_remove(s, &img->id, err) < 0)
@@ -464,7 +452,7 @@ int image_remove(struct store *s, const char *name, bool force, image_in_use_fn 
 	refs = strv_length(img->names) + strv_length(img->repo_digests);
 	tag = name_as_tag(name, img);
 	if (tag && refs > 1) { /* one of several names: untag only */
-		_cleanup_free_ char *f = familiar_of(tag);
+		_cleanup_free_ char *f = image_ref_familiar_of(tag, false);
 		r = store_untag(s, tag, err);
 		if (r < 0)
 			return r;

@@ -1022,18 +1022,6 @@ static int image_unpack(struct load *l, const struct load_image *img, struct hus
 	return 0;
 }
 
-static char *familiar(const char *full)
-{
-	struct image_ref ref = {0};
-	char *f;
-
-	if (image_ref_parse(full, &ref, NULL) < 0)
-		return strdup(full);
-	f = image_ref_familiar(&ref);
-	image_ref_release(&ref);
-	return f;
-}
-
 static int report(const char *what, const char *name, image_progress_fn progress, void *data,
                   char ***loaded)
 {
@@ -1060,7 +1048,7 @@ static int image_record(struct load *l, const struct load_image *img, image_prog
 		               ? error_set(err, ENOMEM, "out of memory")
 		               : 0;
 	STRV_FOREACH (n, img->names) {
-		_cleanup_free_ char *f = familiar(*n);
+		_cleanup_free_ char *f = image_ref_familiar_of(*n, false);
 
 		r = store_tag(l->s, *n, &img->id, err);
 		if (r < 0)

@@ -473,3 +473,15 @@ void image_ref_release(struct image_ref *r)
 	free(r->tag);
 	*r = (struct image_ref){};
 }
+
+char *image_ref_familiar_of(const char *full, bool repo_only)
+{
+	struct image_ref ref = {0};
+	char *f;
+
+	if (image_ref_parse(full, &ref, NULL) < 0)
+		return strdup(full);
+	f = repo_only ? image_ref_familiar_repository(&ref) : image_ref_familiar(&ref);
+	image_ref_release(&ref);
+	return f;
+}

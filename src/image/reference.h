@@ -51,6 +51,10 @@ char *image_ref_string(const struct image_ref *r);
 char *image_ref_familiar(const struct image_ref *r);
 /* The name without tag or digest: "docker.io/library/busybox". */
 char *image_ref_repository(const struct image_ref *r);
+/* The familiar form of a full reference string ("docker.io/library/
+ * busybox:latest" → "busybox:latest"; with repo_only, "busybox"). A string
+ * that does not parse is returned as is. NULL on OOM. */
+char *image_ref_familiar_of(const char *full, bool repo_only);
 /* The familiar name without tag or digest: "busybox", "user/app". */
 char *image_ref_familiar_repository(const struct image_ref *r);
 

@@ -395,23 +395,11 @@ static int docker_layers(struct save_list *l, const struct save_image *si, json_
 	return 0;
 }
 
-static char *familiar(const char *full, bool repo_only)
-{
-	struct image_ref ref = {0};
-	char *f;
-
-	if (image_ref_parse(full, &ref, NULL) < 0)
-		return strdup(full);
-	f = repo_only ? image_ref_familiar_repository(&ref) : image_ref_familiar(&ref);
-	image_ref_release(&ref);
-	return f;
-}
-
 /* repositories: {"busybox": {"latest": "<top layer dir>"}}. */
 static int repositories_add(json_t *repos, const struct save_image *si, const char *top)
 {
 	STRV_FOREACH (t, si->tags) {
-		_cleanup_free_ char *repo = familiar(*t, true);
+		_cleanup_free_ char *repo = image_ref_familiar_of(*t, true);
 		const char *tag = strrchr(*t, ':') + 1;
 		json_t *m;
 
@@ -440,7 +428,7 @@ static int docker_image(struct save_list *l, const struct save_image *si, json_t
 	                                    ".json", "RepoTags", tags, "Layers", layers)) < 0)
 		return error_set(err, ENOMEM, "out of memory");
 	STRV_FOREACH (t, si->tags) {
-		_cleanup_free_ char *f = familiar(*t, false);
+		_cleanup_free_ char *f = image_ref_familiar_of(*t, false);
 
 		if (!f || json_array_append_new(tags, json_string(f)) < 0)
 			return error_set(err, ENOMEM, "out of memory");

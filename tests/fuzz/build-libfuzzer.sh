@@ -76,7 +76,7 @@ build() {
 # a fresh minimal corpus that replaces the checked-in one.
 fuzz() {
 	local t=$1
-	local corpus=$SRC/tests/fuzz/corpus/$t work=$OUT/work/$t
+	local corpus=$SRC/tests/fuzz/corpus/$t work=$OUT/scratch/$t
 	local opts=(-max_len="$MAX_LEN" -timeout=10 -rss_limit_mb=2048
 		-artifact_prefix="$OUT/artifacts/$t-" -print_final_stats=1)
 	rm -rf "$work" && mkdir -p "$work/found" "$work/merged" "$OUT/artifacts" "$corpus"

@@ -74,7 +74,7 @@ static void run_ok(child_fn fn, const void *arg)
 	run_child(fn, arg, &c);
 }
 
-/* The "CapXxx:" mask in a /proc/PID/status text. */
+/* A capability mask line ("CapEff:", "CapBnd:", …) of /proc/PID/status. */
 static uint64_t status_mask(const char *status, const char *field)
 {
 	const char *p = strstr(status, field);
