@@ -14,7 +14,7 @@ PACKAGES=(
 	busybox-static jq curl socat clang-format shellcheck
 	# peers the tests and benchmarks compare with and interoperate with
 	runc skopeo podman hyperfine containerd time debootstrap isal
-	docker-registry apache2-utils docker.io python3-docker wrk libcrypt-dev libnftables-dev
+	docker-registry apache2-utils docker.io python3-docker wrk libcrypt-dev libnftables-dev libgnutls28-dev
 )
 
 missing=()

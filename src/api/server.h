@@ -52,6 +52,21 @@ struct api_server *api_server_new(const struct api_server_config *cfg, struct hu
  * stale socket file is replaced, a live one is -EADDRINUSE). */
 int api_server_listen_unix(struct api_server *s, const char *path, unsigned mode, int gid,
                            struct husk_error **err);
+/* TLS for a TCP listener: PEM file paths. With ca set, every request
+ * must come over a connection whose client certificate that CA signed
+ * (dockerd's --tlsverify); others are dropped before any handler runs. */
+struct api_tls_files {
+	const char *cert;
+	const char *key;
+	const char *ca; /* NULL: no client-certificate check */
+};
+/* Listen on TCP "host:port" ("[::1]:2376", "0.0.0.0:2376"; port 0 picks
+ * one). tls NULL serves plain HTTP. -EINVAL for a malformed address,
+ * -ENOTSUP when libmicrohttpd lacks TLS. */
+int api_server_listen_tcp(struct api_server *s, const char *addr, const struct api_tls_files *tls,
+                          struct husk_error **err);
+/* The port the n-th listener is bound to (TCP), or 0. */
+unsigned api_server_port(const struct api_server *s, size_t n);
 /* Start serving every listener. */
 int api_server_start(struct api_server *s, struct husk_error **err);
 /* Stop accepting, tell streams to end (api_shutdown_fd becomes readable),

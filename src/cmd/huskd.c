@@ -35,6 +35,12 @@ static const struct flag_spec huskd_flags[] = {
         {"live-restore", 0, FLAG_BOOL, "true", "Keep containers running while the daemon is down",
          NULL},
         {"storage-driver", 's', FLAG_STRING, NULL, "Storage driver to use (overlay2, vfs)", NULL},
+        {"tls", 0, FLAG_BOOL, NULL, "Use TLS; implied by --tlsverify", NULL},
+        {"tlsverify", 0, FLAG_BOOL, NULL, "Use TLS and verify the remote (client certificates)",
+         NULL},
+        {"tlscacert", 0, FLAG_STRING, NULL, "Trust certs signed only by this CA", NULL},
+        {"tlscert", 0, FLAG_STRING, NULL, "Path to TLS certificate file", NULL},
+        {"tlskey", 0, FLAG_STRING, NULL, "Path to TLS key file", NULL},
         {"validate", 0, FLAG_BOOL, NULL, "Validate daemon configuration and exit", NULL},
         {"version", 'v', FLAG_BOOL, NULL, "Print version information and quit", NULL},
         {NULL, 0, 0, NULL, NULL, NULL},
@@ -53,6 +59,11 @@ static const struct {
         {"log-format", "log-format", offsetof(struct engine_config, log_format)},
         {"group", "group", offsetof(struct engine_config, group)},
         {"storage-driver", "storage-driver", offsetof(struct engine_config, storage_driver)},
+        {"tlscacert", "tlscacert", offsetof(struct engine_config, tlscacert)},
+        {"tlscert", "tlscert", offsetof(struct engine_config, tlscert)},
+        {"tlskey", "tlskey", offsetof(struct engine_config, tlskey)},
+        {"tls", "tls", -1},
+        {"tlsverify", "tlsverify", -1},
         {"host", "hosts", -1},
         {"debug", "debug", -1},
         {"live-restore", "live-restore", -1},
@@ -87,6 +98,10 @@ static int apply_flags(const struct flags *f, struct engine_config *cfg, char **
 		cfg->debug = flags_bool(f, "debug");
 	if (flags_changed(f, "live-restore"))
 		cfg->live_restore = flags_bool(f, "live-restore");
+	if (flags_changed(f, "tls"))
+		cfg->tls = flags_bool(f, "tls");
+	if (flags_changed(f, "tlsverify"))
+		cfg->tlsverify = flags_bool(f, "tlsverify");
 	return 0;
 }
 
@@ -149,6 +164,54 @@ static int resolve_group(const char *name, int *ret_gid, struct husk_error **err
 	return 0;
 }
 
+static bool tcp_is_loopback(const char *addr)
+{
+	return startswith(addr, "127.") || startswith(addr, "[::1]:") ||
+	       startswith(addr, "localhost:");
+}
+
+/* TCP gives root on this host to whoever connects: it is served only with
+ * client certificates (--tlsverify), or plain on a loopback address. */
+static int listen_tcp(struct api_server *srv, const struct engine_config *cfg, const char *addr,
+                      struct husk_error **err)
+{
+	struct api_tls_files tls = {cfg->tlscert, cfg->tlskey, cfg->tlscacert};
+	_cleanup_free_ char *bind_addr = NULL;
+	int r;
+
+	if (startswith(addr, "localhost:"))
+		bind_addr = str_printf("127.0.0.1:%s", addr + strlen("localhost:"));
+	else
+		bind_addr = strdup(addr);
+	if (!bind_addr)
+		return error_set(err, ENOMEM, "out of memory");
+	if (cfg->tlsverify && !cfg->tlscacert)
+		return error_set(err, EINVAL, "listen \"tcp://%s\": --tlsverify needs --tlscacert",
+		                 addr);
+	if (!cfg->tlsverify && !tcp_is_loopback(addr))
+		return error_set(err, EPERM,
+		                 "listen \"tcp://%s\": a TCP address other than loopback needs "
+		                 "client-certificate authentication (--tlsverify --tlscacert "
+		                 "--tlscert --tlskey)",
+		                 addr);
+	if (cfg->tlsverify || cfg->tls)
+		r = api_server_listen_tcp(
+		        srv, bind_addr,
+		        cfg->tlsverify ? &tls
+		                       : &(struct api_tls_files){cfg->tlscert, cfg->tlskey, NULL},
+		        err);
+	else {
+		log_warn("API listen on tcp://%s without TLS: every local user can control huskd",
+		         addr);
+		r = api_server_listen_tcp(srv, bind_addr, NULL, err);
+	}
+	if (r < 0)
+		return error_wrap(err, "listen \"tcp://%s\"", addr);
+	log_info("API listen on tcp://%s%s", addr,
+	         cfg->tlsverify ? " (TLS, client certificates)" : "");
+	return 0;
+}
+
 static int listen_all(struct api_server *srv, const struct engine *e, struct husk_error **err)
 {
 	int gid, r;
@@ -159,16 +222,17 @@ static int listen_all(struct api_server *srv, const struct engine *e, struct hus
 	if (gid >= 0 && (chown(e->cfg.exec_root, 0, gid) < 0 || chmod(e->cfg.exec_root, 0710) < 0))
 		return error_set_errno(err, errno, "give group access to \"%s\"", e->cfg.exec_root);
 	STRV_FOREACH (h, e->cfg.hosts) {
-		const char *path = startswith(*h, "unix://");
-		if (!path) {
-			if (startswith(*h, "tcp://"))
-				return error_set(
-				        err, ENOTSUP,
-				        "listen \"%s\": TCP needs TLS client-certificate "
-				        "authentication, which this version does not serve",
-				        *h);
-			return error_set(err, EINVAL, "listen \"%s\": expected unix:///path", *h);
+		const char *path = startswith(*h, "unix://"), *tcp = startswith(*h, "tcp://");
+		if (tcp) {
+			r = listen_tcp(srv, &e->cfg, tcp, err);
+			if (r < 0)
+				return r;
+			continue;
 		}
+		if (!path)
+			return error_set(err, EINVAL,
+			                 "listen \"%s\": expected unix:///path or tcp://host:port",
+			                 *h);
 		r = mkdir_p_parent(path, 0700);
 		if (r < 0)
 			return error_set_errno(err, -r, "create the directory of \"%s\"", path);

@@ -60,11 +60,11 @@ static const struct key {
         {"max-concurrent-downloads", K_INT, -1},
         {"max-concurrent-uploads", K_INT, -1},
         {"max-download-attempts", K_INT, -1},
-        {"tls", K_BOOL, -1},
-        {"tlsverify", K_BOOL, -1},
-        {"tlscacert", K_STRING, -1},
-        {"tlscert", K_STRING, -1},
-        {"tlskey", K_STRING, -1},
+        {"tls", K_BOOL, offsetof(struct engine_config, tls)},
+        {"tlsverify", K_BOOL, offsetof(struct engine_config, tlsverify)},
+        {"tlscacert", K_STRING, offsetof(struct engine_config, tlscacert)},
+        {"tlscert", K_STRING, offsetof(struct engine_config, tlscert)},
+        {"tlskey", K_STRING, offsetof(struct engine_config, tlskey)},
         {"experimental", K_BOOL, -1},
         {"features", K_OBJECT, -1},
         {"builder", K_OBJECT, -1},
@@ -282,6 +282,9 @@ void engine_config_release(struct engine_config *c)
 	free(c->config_file);
 	free(c->cgroup_driver);
 	free(c->storage_driver);
+	free(c->tlscacert);
+	free(c->tlscert);
+	free(c->tlskey);
 	json_decref(c->file);
 	*c = (struct engine_config){0};
 }

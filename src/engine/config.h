@@ -30,6 +30,8 @@ struct engine_config {
 	char *storage_driver; /* NULL = choose (overlay2, else vfs) */
 	bool debug;
 	bool live_restore;
+	bool tls, tlsverify; /* -H tcp:// needs tlsverify unless loopback */
+	char *tlscacert, *tlscert, *tlskey;
 	json_t *file; /* daemon.json as parsed (an empty object when absent) */
 };
 
