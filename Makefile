@@ -59,7 +59,7 @@ demo: deps all
 	@scripts/demo.sh $(BUILD)
 
 bench: deps all
-	@bench/run.sh $(BUILD)
+	@bench/all.sh $(BUILD)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
