@@ -106,3 +106,11 @@ void error_free(struct husk_error *err)
 	free(err->msg);
 	free(err);
 }
+
+void error_clear(struct husk_error **err)
+{
+	if (!err)
+		return;
+	error_free(*err);
+	*err = NULL;
+}

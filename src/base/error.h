@@ -38,5 +38,8 @@ const char *error_message(const struct husk_error *err);
 int error_code(const struct husk_error *err);
 
 void error_free(struct husk_error *err);
+/* Drop the error in *err (err and *err may be NULL): for a failure the
+ * caller decided is fine ("absent" on removal). */
+void error_clear(struct husk_error **err);
 DEFINE_CLEANUP_FUNC(struct husk_error *, error_free)
 #define _cleanup_error_ _cleanup_(error_freep)

@@ -129,15 +129,12 @@ int nat_ensure(struct nat *n, struct husk_error **err)
 
 int nat_remove(struct nat *n, struct husk_error **err)
 {
-	int r = run(n, "delete table ip " NAT_TABLE, NULL, err);
+	_cleanup_error_ struct husk_error *e = NULL;
+	int r = run(n, "delete table ip " NAT_TABLE, NULL, &e);
 
-	if (r == -ENOENT) {
-		error_free(err ? *err : NULL);
-		if (err)
-			*err = NULL;
-		return 0;
-	}
-	return r;
+	if (r < 0 && r != -ENOENT && err)
+		*err = TAKE_PTR(e);
+	return r == -ENOENT ? 0 : r;
 }
 
 static bool ifname_ok(const char *s)
@@ -157,12 +154,12 @@ static int element_cmd(struct nat *n, const char *verb, const char *set, const c
 
 	if (!cmd)
 		return error_set(err, ENOMEM, "out of memory");
-	r = run(n, cmd, NULL, err);
-	if (r == -ENOENT && streq(verb, "delete")) {
-		error_free(*err);
-		*err = NULL;
+	_cleanup_error_ struct husk_error *e = NULL;
+	r = run(n, cmd, NULL, &e);
+	if (r == -ENOENT && streq(verb, "delete"))
 		return 0;
-	}
+	if (r < 0 && err)
+		*err = TAKE_PTR(e);
 	return r;
 }
 
@@ -235,8 +232,7 @@ int nat_port_add(struct nat *n, const struct nat_port *p, struct husk_error **er
 		return error_set(err, ENOMEM, "out of memory");
 	r = run(n, cmd, NULL, err);
 	if (r == -EEXIST) {
-		error_free(*err);
-		*err = NULL;
+		error_clear(err);
 		return error_set(err, EEXIST, "Bind for %s failed: port is already allocated",
 		                 port_text(p, text, sizeof(text)));
 	}
@@ -250,13 +246,11 @@ int nat_port_del(struct nat *n, const struct nat_port *p, struct husk_error **er
 
 	if (!key || !(cmd = str_printf("delete element ip %s %s }\n", NAT_TABLE, key)))
 		return error_set(err, ENOMEM, "out of memory");
-	r = run(n, cmd, NULL, err);
-	if (r == -ENOENT) {
-		error_free(*err);
-		*err = NULL;
-		return 0;
-	}
-	return r;
+	_cleanup_error_ struct husk_error *e = NULL;
+	r = run(n, cmd, NULL, &e);
+	if (r < 0 && r != -ENOENT && err)
+		*err = TAKE_PTR(e);
+	return r == -ENOENT ? 0 : r;
 }
 
 int nat_port_count(struct nat *n, size_t *ret, struct husk_error **err)
@@ -273,8 +267,7 @@ int nat_port_count(struct nat *n, size_t *ret, struct husk_error **err)
 	nft_ctx_output_set_flags(n->ctx, 0);
 	pthread_mutex_unlock(&n->lock);
 	if (r == -ENOENT) {
-		error_free(*err);
-		*err = NULL;
+		error_clear(err);
 		*ret = 0;
 		return 0;
 	}

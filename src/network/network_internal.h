@@ -1,0 +1,42 @@
+/* network_internal.h — what network.c (records, the /networks API),
+ * endpoint.c (veths, addresses, /etc/hosts) and ports.c (published ports)
+ * share. Not for use outside src/network. */
+#pragma once
+
+#include <jansson.h>
+#include <pthread.h>
+#include "network/ipam.h"
+#include "network/nat.h"
+#include "network/network.h"
+
+#define NETWORK_RECORD_MAX (1u << 20)
+
+struct networks {
+	struct networks_config cfg;
+	char *dir;       /* <data-root>/network */
+	json_t *nets;    /* id → record (Docker's network JSON + "husk.bridge") */
+	json_t *eps;     /* "<container>/<network id>" → endpoint record */
+	struct nat *nat; /* NULL when cfg.nat is off */
+	pthread_mutex_t lock;
+};
+
+/* The record of a network by name, ID or unique ID prefix (borrowed), or
+ * NULL. "default" means "bridge". */
+json_t *net_find(struct networks *n, const char *name);
+/* Make sure a bridge network's bridge exists with its gateway address and
+ * its masquerade. Called with the lock held. */
+int net_bridge_ensure(struct networks *n, json_t *net, struct husk_error **err);
+/* Persist a record (network or endpoint) as <dir>/<kind>/<name>.json, or
+ * remove it (rec NULL). */
+int net_record_save(struct networks *n, const char *kind, const char *name, json_t *rec,
+                    struct husk_error **err);
+/* The IPAM of a network (opened on each use; leases on disk). */
+int net_ipam_open(struct networks *n, json_t *net, struct ipam **ret, struct husk_error **err);
+/* The subnet/gateway of a bridge network's record. */
+int net_subnet(json_t *net, struct ipam_subnet *ret_subnet, struct in_addr *ret_gw,
+               struct husk_error **err);
+
+/* endpoint.c: rewrite the /etc/hosts of every endpoint of a user network. */
+void endpoint_hosts_refresh(struct networks *n, const char *net_id);
+/* ports.c: unpublish what an endpoint record lists. */
+void ports_unpublish_record(struct networks *n, json_t *ep);
