@@ -12,6 +12,15 @@ export PATH="$BUILD:$PATH"
 DEMO=$(mktemp -d /tmp/husk-demo.XXXXXX)
 export HUSK_DATA_ROOT=$DEMO/lib HUSK_EXEC_ROOT=$DEMO/run
 cleanup() {
+	set +e
+	# containers outlive their daemon (live restore): remove them first
+	husk ps -aq 2>/dev/null | xargs -r husk rm -f >/dev/null 2>&1
+	[ -n "${REG_PID:-}" ] && kill "$REG_PID" 2>/dev/null
+	if [ -f "$DEMO/run2/huskd.pid" ]; then
+		husk -H "unix://$DEMO/run2/husk.sock" ps -aq 2>/dev/null |
+			xargs -r husk -H "unix://$DEMO/run2/husk.sock" rm -f >/dev/null 2>&1
+		kill -TERM "$(cat "$DEMO/run2/huskd.pid")" 2>/dev/null
+	fi
 	if [ -f "$HUSK_EXEC_ROOT/huskd.pid" ]; then
 		kill -TERM "$(cat "$HUSK_EXEC_ROOT/huskd.pid")" 2>/dev/null || true
 		sleep 0.3
@@ -95,5 +104,38 @@ show husk-runtime --root "$DEMO/runtime" start demo2
 show husk-runtime --root "$DEMO/runtime" exec demo2 ps
 show husk-runtime --root "$DEMO/runtime" list
 show husk-runtime --root "$DEMO/runtime" delete --force demo2
+
+step "9. Containers: run one detached with a name, list it, read its log, exec into it"
+show husk run -d --name demo-web busybox sh -c 'echo started; while true; do echo tick; sleep 1; done'
+show husk ps
+sleep 1.5
+show husk logs --tail 3 demo-web
+# shellcheck disable=SC2016 # expanded inside the container
+show husk exec demo-web sh -c 'echo inside: $(hostname), pid 1 is $(cat /proc/1/comm)'
+show husk inspect --format '{{.Name}} {{.State.Status}} pid={{.State.Pid}} image={{.Config.Image}}' demo-web
+show husk stats --no-stream demo-web
+
+step "10. Stop, start again, remove"
+show husk stop -t 1 demo-web
+show husk ps -a --filter name=demo-web
+show husk start demo-web
+show husk rm -f demo-web
+
+step "11. Limits from the kernel: --memory and --cpus, read back from inside the container"
+# shellcheck disable=SC2016 # expanded inside the container
+show husk run --rm --memory 64m --cpus 0.5 --pids-limit 32 busybox sh -c 'echo memory limit: $(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max); echo cpu quota/period: $(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null)/$(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us 2>/dev/null || cat /sys/fs/cgroup/cpu.max); echo pids max: $(cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max)'
+
+step "12. Distribute: husk-registry, a private registry; push from this daemon, pull on a second one (another computer)"
+husk-registry serve --addr 127.0.0.1:5999 --root "$DEMO/registry" >"$DEMO/registry.log" 2>&1 &
+REG_PID=$!
+sleep 0.5
+show husk tag busybox 127.0.0.1:5999/demo/busybox:v1
+show husk push 127.0.0.1:5999/demo/busybox:v1
+mkdir -p "$DEMO/run2"
+echo '{}' >"$DEMO/daemon2.json"
+huskd --data-root "$DEMO/lib2" --exec-root "$DEMO/run2" --config-file "$DEMO/daemon2.json" >"$DEMO/huskd2.log" 2>&1 &
+sleep 1
+show husk -H "unix://$DEMO/run2/husk.sock" pull 127.0.0.1:5999/demo/busybox:v1
+show husk -H "unix://$DEMO/run2/husk.sock" run --rm 127.0.0.1:5999/demo/busybox:v1 echo pulled and running on the second daemon
 
 step "Done. (The demo's daemon is stopped now.)"

@@ -1,4 +1,6 @@
-/* client.h — the Engine API client husk uses (libcurl over a unix socket).
+/* client.h — the Engine API client husk uses: HTTP/1.1 over the daemon's
+ * unix socket, written directly on the socket (no libcurl: loading it
+ * costs more than a whole `husk run`; see client.c).
  *
  * Knows HTTP and Docker's error JSON, nothing of containers or images:
  * the CLI links this and src/base only, never the engine.
@@ -10,6 +12,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <sys/types.h>
 #include "base/error.h"
 
 #define API_CLIENT_VERSION  143 /* the newest API version husk speaks */
@@ -54,6 +57,52 @@ int api_client_upload(struct api_client *c, const char *method, const char *path
  * save). -errno with the daemon's error, or the write's. */
 int api_client_download(struct api_client *c, const char *path, int out_fd,
                         struct husk_error **err);
+/* A request with an optional JSON body and extra headers ("Name: value",
+ * NULL-terminated; may be NULL) whose 2xx response body is handed to
+ * on_line line by line as it arrives (pull, push: JSON progress
+ * messages); another status is the daemon's error. */
+int api_client_stream(struct api_client *c, const char *method, const char *path, json_t *body,
+                      char *const *headers, api_client_line_fn on_line, void *data,
+                      long *ret_status, struct husk_error **err);
+
+/* ---- one request whose body is read as it comes (wait, logs, stats),
+ * and hijacked connections (attach, exec start) ---- */
+struct api_conn;
+
+/* Send a request (body: JSON or NULL; headers: extra "Name: value" lines,
+ * NULL-terminated, or NULL) and read the status line and headers. On 2xx
+ * *ret is the open response; its body is read with api_conn_read*().
+ * Another status is the daemon's error (-errno with *err). */
+int api_client_open(struct api_client *c, const char *method, const char *path, json_t *body,
+                    char *const *headers, struct api_conn **ret, struct husk_error **err);
+/* POST path with `Connection: Upgrade`, `Upgrade: tcp` (attach, exec
+ * start). After "101 UPGRADED" (or 200, which old daemons answer) the
+ * connection is a raw byte stream both ways: api_conn_read() and
+ * api_conn_write(). -EPROTO when the daemon answers 2xx without
+ * upgrading; another status is the daemon's error. */
+int api_client_hijack(struct api_client *c, const char *path, json_t *body, struct api_conn **ret,
+                      struct husk_error **err);
+long api_conn_status(const struct api_conn *conn);
+/* The response's Content-Type ("" when none). */
+const char *api_conn_content_type(const struct api_conn *conn);
+/* The socket, to poll for POLLIN. Bytes may already be buffered: poll
+ * only when api_conn_buffered() is 0. */
+int api_conn_fd(const struct api_conn *conn);
+size_t api_conn_buffered(const struct api_conn *conn);
+/* Up to len bytes of the body (de-chunked). The count, 0 at its end, or
+ * -errno with *err (the daemon closing mid-body is -EPIPE). Blocks when
+ * nothing is buffered. */
+ssize_t api_conn_read(struct api_conn *conn, void *buf, size_t len, struct husk_error **err);
+/* The rest of the body as JSON (*ret NULL when empty). */
+int api_conn_read_json(struct api_conn *conn, json_t **ret, struct husk_error **err);
+/* Write to a hijacked connection (never raises SIGPIPE). */
+int api_conn_write(struct api_conn *conn, const void *buf, size_t len, struct husk_error **err);
+/* shutdown(SHUT_WR): the daemon sees our stdin's end. 0 or -errno. */
+int api_conn_close_write(struct api_conn *conn);
+/* Close, or keep the connection for the client's next request when its
+ * response was read to the end. Accepts NULL. */
+void api_conn_free(struct api_conn *conn);
+DEFINE_CLEANUP_FUNC(struct api_conn *, api_conn_free)
 
 /* URL-escape a query value or path segment; NULL on OOM. */
 char *api_client_escape(const char *s);

@@ -5,7 +5,9 @@
 #include "api/handlers.h"
 #include "base/json.h"
 #include "base/str.h"
+#include "engine/containers.h"
 #include "engine/engine.h"
+#include "engine/events.h"
 #include "image/images.h"
 
 /* The "filters" query argument: Docker's JSON map, or NULL when absent.
@@ -33,6 +35,12 @@ static struct store *store_of(struct api_request *req)
 	return ((struct engine *)api_ctx(req))->store;
 }
 
+/* The containers, whose images rmi and prune keep. */
+static struct containers *containers_of(struct api_request *req)
+{
+	return ((struct engine *)api_ctx(req))->containers;
+}
+
 void h_images_list(struct api_request *req)
 {
 	_cleanup_error_ struct husk_error *err = NULL;
@@ -44,6 +52,8 @@ void h_images_list(struct api_request *req)
 	if (query_filters(req, &filters) < 0)
 		return;
 	o.filters = filters;
+	o.in_use = containers_image_user;
+	o.in_use_data = containers_of(req);
 	if (image_list_json(store_of(req), &o, &out, &err) < 0)
 		api_reply_husk_error(req, err);
 	else
@@ -83,20 +93,32 @@ void h_image_tag(struct api_request *req)
 	}
 	if (image_tag(store_of(req), api_param(req, "name"), repo, api_query(req, "tag"), &err) < 0)
 		api_reply_husk_error(req, err);
-	else
+	else {
+		const char *last = strrchr(repo, '/') ? strrchr(repo, '/') : repo;
+		_cleanup_free_ char *ref = str_printf(
+		        "%s:%s", repo,
+		        isempty(api_query(req, "tag")) ? "latest" : api_query(req, "tag"));
+		/* the event names the new reference ("repo:tag") */
+		api_image_event_named(req, "tag", api_param(req, "name"),
+		                      ref && !strchr(last, ':') ? ref : repo);
 		api_reply_status(req, 201);
+	}
 }
 
 void h_image_delete(struct api_request *req)
 {
 	_cleanup_error_ struct husk_error *err = NULL;
+	_cleanup_(store_image_freep) struct store_image *img = NULL;
 	json_t *out = NULL;
 
+	(void)image_resolve(store_of(req), api_param(req, "name"), &img, NULL);
 	if (image_remove(store_of(req), api_param(req, "name"), api_query_bool(req, "force", false),
-	                 NULL, NULL, &out, &err) < 0)
+	                 containers_image_user, containers_of(req), &out, &err) < 0)
 		api_reply_husk_error(req, err);
-	else
+	else {
+		api_image_events_removed(req, img ? img->id.str : NULL, out);
 		api_reply_json(req, 200, out);
+	}
 }
 
 void h_images_prune(struct api_request *req)
@@ -107,8 +129,15 @@ void h_images_prune(struct api_request *req)
 
 	if (query_filters(req, &filters) < 0)
 		return;
-	if (image_prune(store_of(req), filters, NULL, NULL, &out, &err) < 0)
+	if (image_prune(store_of(req), filters, containers_image_user, containers_of(req), &out,
+	                &err) < 0)
 		api_reply_husk_error(req, err);
-	else
+	else {
+		_cleanup_free_ char *reclaimed = str_printf(
+		        "%lld", json_integer_value(json_object_get(out, "SpaceReclaimed")));
+		api_image_events_removed(req, NULL, json_object_get(out, "ImagesDeleted"));
+		events_publish(((struct engine *)api_ctx(req))->events, "image", "prune", "",
+		               json_pack("{s:s}", "reclaimed", reclaimed ? reclaimed : "0"));
 		api_reply_json(req, 200, out);
+	}
 }

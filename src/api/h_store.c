@@ -2,6 +2,7 @@
 #include "api/handlers.h"
 #include "base/json.h"
 #include "base/str.h"
+#include "engine/containers.h"
 #include "engine/engine.h"
 #include "image/images.h"
 
@@ -11,11 +12,17 @@ void h_system_df(struct api_request *req)
 	struct engine *e = api_ctx(req);
 	json_t *out = json_pack("{s:[], s:[], s:[]}", "Containers", "Volumes", "BuildCache");
 
-	if (!out || image_disk_usage(e->store, out, &err) < 0) {
+	struct containers_list_opts all = {.all = true, .size = true};
+	json_t *containers = NULL;
+
+	if (!out || image_disk_usage(e->store, out, &err) < 0 ||
+	    api_volumes_disk_usage(req, out, &err) < 0 ||
+	    containers_list(e->containers, &all, &containers, &err) < 0) {
 		json_decref(out);
 		api_reply_husk_error(req, err);
 		return;
 	}
+	json_object_set_new(out, "Containers", containers);
 	api_reply_json(req, 200, out);
 }
 

@@ -6,6 +6,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/str.h"
+#include "engine/containers.h"
 #include "engine/engine.h"
 #include "husk-config.h"
 
@@ -111,8 +112,7 @@ static json_t *info_host(const struct engine *e, const struct engine_host *h)
 	                 e->cfg.data_root, "ID", e->id, "ServerVersion", HUSK_VERSION);
 }
 
-/* Containers are counted by the engine once it has them; images are the
- * store's. */
+/* Containers are counted by the engine; images are the store's. */
 static json_t *info_counts(const struct engine *e)
 {
 	_cleanup_(store_image_list_freep) struct store_image **v = NULL;
@@ -121,8 +121,12 @@ static json_t *info_counts(const struct engine *e)
 	if (store_image_list(e->store, &v, NULL) == 0)
 		while (v[n])
 			n++;
-	return json_pack("{s:i, s:i, s:i, s:i, s:I}", "Containers", 0, "ContainersRunning", 0,
-	                 "ContainersPaused", 0, "ContainersStopped", 0, "Images", (json_int_t)n);
+	unsigned total, running, paused, stopped;
+
+	containers_count(e->containers, &total, &running, &paused, &stopped);
+	return json_pack("{s:i, s:i, s:i, s:i, s:I}", "Containers", (int)total, "ContainersRunning",
+	                 (int)running, "ContainersPaused", (int)paused, "ContainersStopped",
+	                 (int)stopped, "Images", (json_int_t)n);
 }
 
 static json_t *info_features(const struct engine *e)

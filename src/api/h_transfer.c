@@ -68,6 +68,7 @@ static void save_reply(struct api_request *req, char **names)
 		api_reply_husk_error(req, err);
 		return;
 	}
+	api_image_events_named(req, "save", v);
 	api_reply_stream(req, 200, "application/x-tar", save_producer, ss, save_stream_free);
 }
 
@@ -132,14 +133,16 @@ static void load_progress(const char *line, void *data)
 void h_images_load(struct api_request *req)
 {
 	_cleanup_error_ struct husk_error *err = NULL;
+	_cleanup_strv_ char **loaded = NULL;
 	struct strbuf out = {0};
 
-	if (image_load(store_of(req), api_body_fd(req), load_progress, &out, NULL, &err) < 0) {
+	if (image_load(store_of(req), api_body_fd(req), load_progress, &out, &loaded, &err) < 0) {
 		if (api_body_truncated(req))
 			error_wrap(&err, "the client stopped sending the archive");
 		log_warn("load: %s", error_message(err));
 		error_line_add(&out, err);
 	}
+	api_image_events_named(req, "load", loaded);
 	reply_lines(req, &out);
 }
 
@@ -178,7 +181,7 @@ void h_images_create(struct api_request *req)
 	struct digest id;
 
 	if (!isempty(api_query(req, "fromImage"))) {
-		api_reply_error(req, 501, "pull arrives with the registry support");
+		h_images_pull(req);
 		return;
 	}
 	if (isempty(src)) {
@@ -203,7 +206,9 @@ void h_images_create(struct api_request *req)
 	if (err) {
 		log_warn("import: %s", error_message(err));
 		error_line_add(&out, err);
-	} else
+	} else {
 		line_add(&out, "status", id.str);
+		api_image_event(req, "import", id.str, NULL);
+	}
 	reply_lines(req, &out);
 }

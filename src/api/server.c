@@ -111,6 +111,27 @@ const char *api_query(const struct api_request *req, const char *key)
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
+#define API_FILTERS_MAX (64u << 10)
+
+int api_query_filters(struct api_request *req, json_t **ret)
+{
+	_cleanup_error_ struct husk_error *err = NULL;
+	const char *q = api_query(req, "filters");
+
+	*ret = NULL;
+	if (isempty(q))
+		return 0;
+	if (json_parse("filters", q, strlen(q), API_FILTERS_MAX, ret, &err) < 0 ||
+	    !json_is_object(*ret)) {
+		json_decref(*ret);
+		*ret = NULL;
+		api_reply_error(req, 400, "invalid filter: %s",
+		                err ? error_message(err) : "expected a JSON object");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 bool api_query_bool(const struct api_request *req, const char *key, bool def)
 {
 	const char *v = api_query(req, key);
@@ -885,6 +906,25 @@ int api_server_listen_unix(struct api_server *s, const char *path, unsigned mode
 	l = &s->listeners[s->n_listeners++];
 	l->fd = fd;
 	l->path = strdup(path);
+	return 0;
+}
+
+int api_server_listen_fd(struct api_server *s, int fd, struct husk_error **err)
+{
+	struct listener *l;
+	int type = 0, listening = 0;
+	socklen_t len = sizeof(type);
+
+	if (s->n_listeners >= MAX_LISTENERS)
+		return error_set(err, E2BIG, "too many listeners (at most %d)", MAX_LISTENERS);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM ||
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || !listening)
+		return error_set(err, EINVAL, "fd %d is not a listening stream socket", fd);
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return error_set_errno(err, errno, "fd %d: set close-on-exec", fd);
+	l = &s->listeners[s->n_listeners++];
+	l->fd = fd;
+	l->path = NULL; /* the socket unit owns the file */
 	return 0;
 }
 

@@ -67,6 +67,10 @@ int api_server_listen_tcp(struct api_server *s, const char *addr, const struct a
                           struct husk_error **err);
 /* The port the n-th listener is bound to (TCP), or 0. */
 unsigned api_server_port(const struct api_server *s, size_t n);
+/* Serve a socket already bound and listening (systemd socket activation,
+ * `-H fd://`); it is made close-on-exec and never unlinked. -EINVAL when fd
+ * is not a listening stream socket. */
+int api_server_listen_fd(struct api_server *s, int fd, struct husk_error **err);
 /* Start serving every listener. */
 int api_server_start(struct api_server *s, struct husk_error **err);
 /* Stop accepting, tell streams to end (api_shutdown_fd becomes readable),
@@ -103,6 +107,9 @@ bool api_query_bool(const struct api_request *req, const char *key, bool def);
 /* Every value of a repeated query argument ("names=a&names=b"), in order:
  * a new vector (empty when absent), NULL on OOM. */
 char **api_query_list(const struct api_request *req, const char *key);
+/* The "filters" query argument: Docker's JSON map, or NULL when absent.
+ * On malformed JSON it replies 400 itself and returns -EINVAL. */
+int api_query_filters(struct api_request *req, json_t **ret);
 const char *api_header(const struct api_request *req, const char *name);
 /* The buffered body (NUL-terminated) and its length; "" when none. */
 const char *api_body(const struct api_request *req, size_t *ret_len);

@@ -1,5 +1,6 @@
 #include "base/json.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/fs.h"
@@ -205,4 +206,23 @@ int json_set(json_t *obj, const char *key, json_t *value)
 json_t *json_string_or_null(const char *s)
 {
 	return s ? json_string(s) : json_null();
+}
+
+int json_array_qsort(json_t *array, int (*cmp)(const void *, const void *))
+{
+	size_t n = json_array_size(array);
+	json_t **items;
+
+	if (n < 2)
+		return 0;
+	items = calloc(n, sizeof(*items));
+	if (!items)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		items[i] = json_incref(json_array_get(array, i));
+	qsort(items, n, sizeof(*items), cmp);
+	for (size_t i = 0; i < n; i++)
+		json_array_set_new(array, i, items[i]);
+	free(items);
+	return 0;
 }

@@ -53,3 +53,6 @@ json_t *json_from_strv(char *const *v);
 int json_set(json_t *obj, const char *key, json_t *value);
 /* String or null when s is NULL. */
 json_t *json_string_or_null(const char *s);
+/* Sort an array in place with qsort's cmp over (json_t *const *) items.
+ * -ENOMEM (the array unchanged). */
+int json_array_qsort(json_t *array, int (*cmp)(const void *, const void *));

@@ -197,25 +197,98 @@ int cmd_info(struct cli *cli, const struct cli_command *cmd, const struct flags 
 	return 0;
 }
 
-static uint64_t sum_sizes(json_t *images, size_t *ret_n)
-{
-	uint64_t total = 0;
-	json_t *img;
-	size_t i;
+/* One row of `system df`: count, active, size and what removing the
+ * inactive ones would reclaim, from the items of one section of
+ * /system/df. active_fn says whether an item is in use; size_fn its size. */
+struct df_section {
+	const char *type;
+	const char *key; /* "Images", "Containers", "Volumes", "BuildCache" */
+	bool (*active)(json_t *item);
+	uint64_t (*size)(json_t *item);
+};
 
-	json_array_foreach (images, i, img)
-		total += (uint64_t)json_integer_value(json_object_get(img, "Size"));
-	*ret_n = json_array_size(images);
-	return total;
+static bool image_active(json_t *i)
+{
+	return json_integer_value(json_object_get(i, "Containers")) > 0;
+}
+
+static uint64_t image_size(json_t *i)
+{
+	return (uint64_t)json_integer_value(json_object_get(i, "Size"));
+}
+
+static bool container_active(json_t *c)
+{
+	const char *st = json_string_value(json_object_get(c, "State"));
+	return streq_ptr(st, "running") || streq_ptr(st, "paused") || streq_ptr(st, "restarting");
+}
+
+static uint64_t container_size(json_t *c)
+{
+	return (uint64_t)json_integer_value(json_object_get(c, "SizeRw"));
+}
+
+static bool volume_active(json_t *v)
+{
+	return json_integer_value(json_object_get(json_object_get(v, "UsageData"), "RefCount")) > 0;
+}
+
+static uint64_t volume_size(json_t *v)
+{
+	json_int_t n = json_integer_value(json_object_get(json_object_get(v, "UsageData"), "Size"));
+	return n > 0 ? (uint64_t)n : 0;
+}
+
+static bool cache_active(json_t *c)
+{
+	return json_is_true(json_object_get(c, "InUse"));
+}
+
+static uint64_t cache_size(json_t *c)
+{
+	return (uint64_t)json_integer_value(json_object_get(c, "Size"));
+}
+
+static json_t *df_row(json_t *df, const struct df_section *sec)
+{
+	json_t *items = json_object_get(df, sec->key), *item;
+	uint64_t size = 0, reclaim = 0;
+	size_t i, active = 0;
+
+	json_array_foreach (items, i, item) {
+		uint64_t sz = sec->size(item);
+		size += sz;
+		if (sec->active(item))
+			active++;
+		else
+			reclaim += sz;
+	}
+	/* images share layers: the layers' total is the size on disk */
+	if (streq(sec->key, "Images") && json_object_get(df, "LayersSize")) {
+		uint64_t layers = (uint64_t)json_integer_value(json_object_get(df, "LayersSize"));
+		reclaim = size ? (uint64_t)((double)reclaim / (double)size * (double)layers) : 0;
+		size = layers;
+	}
+	_cleanup_free_ char *sz = format_size(size), *rc = format_size(reclaim);
+	_cleanup_free_ char *total = str_printf("%zu", json_array_size(items));
+	_cleanup_free_ char *act = str_printf("%zu", active);
+	_cleanup_free_ char *recl =
+	        str_printf("%s (%d%%)", rc ? rc : "0B", size ? (int)(reclaim * 100 / size) : 0);
+	return json_pack("{s:s, s:s?, s:s?, s:s?, s:s?}", "Type", sec->type, "TotalCount", total,
+	                 "Active", act, "Size", sz, "Reclaimable", recl);
 }
 
 int cmd_system_df(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
                   struct husk_error **err)
 {
+	static const struct df_section sections[] = {
+	        {"Images", "Images", image_active, image_size},
+	        {"Containers", "Containers", container_active, container_size},
+	        {"Local Volumes", "Volumes", volume_active, volume_size},
+	        {"Build Cache", "BuildCache", cache_active, cache_size},
+	};
 	_cleanup_json_ json_t *v = NULL, *rows = json_array();
 	int r = cli_get(cli, "/system/df", &v, err);
-	uint64_t layers;
-	size_t n = 0;
 
 	if (r < 0)
 		return r;
@@ -223,21 +296,8 @@ int cmd_system_df(struct cli *cli, const struct cli_command *cmd, const struct f
 		print_compact(cli, v);
 		return 0;
 	}
-	layers = (uint64_t)json_integer_value(json_object_get(v, "LayersSize"));
-	(void)sum_sizes(json_object_get(v, "Images"), &n);
-	_cleanup_free_ char *size = format_size(layers), *recl = format_size(layers);
-	_cleanup_free_ char *total = str_printf("%zu", n);
-	_cleanup_free_ char *reclaim =
-	        str_printf("%s (%d%%)", recl ? recl : "0B", layers ? 100 : 0);
-	json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s}", "Type", "Images",
-	                                      "TotalCount", total ? total : "0", "Active", "0",
-	                                      "Size", size ? size : "0B", "Reclaimable",
-	                                      reclaim ? reclaim : "0B"));
-	static const char *const others[] = {"Containers", "Local Volumes", "Build Cache"};
-	for (size_t i = 0; i < ELEMENTSOF(others); i++)
-		json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s}", "Type",
-		                                      others[i], "TotalCount", "0", "Active", "0",
-		                                      "Size", "0B", "Reclaimable", "0B"));
+	for (size_t i = 0; i < ELEMENTSOF(sections); i++)
+		json_array_append_new(rows, df_row(v, &sections[i]));
 	static const struct table_column headers[] = {
 	        {"Type", "TYPE"}, {"TotalCount", "TOTAL"},        {"Active", "ACTIVE"},
 	        {"Size", "SIZE"}, {"Reclaimable", "RECLAIMABLE"}, {NULL, NULL},

@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "base/str.h"
 #include "cli/flags.h"
+#include "engine/containers.h"
 #include "engine/engine.h"
 #include "husk-config.h"
 
@@ -212,6 +213,32 @@ static int listen_tcp(struct api_server *srv, const struct engine_config *cfg, c
 	return 0;
 }
 
+/* `-H fd://`: the sockets systemd passed (LISTEN_PID, LISTEN_FDS, from fd
+ * 3 on), as dockerd's socket activation (contrib/systemd/husk.socket). */
+static int listen_activated(struct api_server *srv, struct husk_error **err)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	int64_t p = 0, n = 0;
+	int r;
+
+	if (!pid || !fds || str_to_int64(pid, &p) < 0 || p != getpid() ||
+	    str_to_int64(fds, &n) < 0 || n < 1 || n > 64)
+		return error_set(err, ENOENT,
+		                 "listen \"fd://\": no sockets found via socket activation: make "
+		                 "sure the service was started by systemd");
+	for (int fd = 3; fd < 3 + n; fd++) {
+		r = api_server_listen_fd(srv, fd, err);
+		if (r < 0)
+			return error_wrap(err, "listen \"fd://\"");
+		log_info("API listen on fd %d (socket activation)", fd);
+	}
+	/* not for our children */
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return 0;
+}
+
 static int listen_all(struct api_server *srv, const struct engine *e, struct husk_error **err)
 {
 	int gid, r;
@@ -223,6 +250,12 @@ static int listen_all(struct api_server *srv, const struct engine *e, struct hus
 		return error_set_errno(err, errno, "give group access to \"%s\"", e->cfg.exec_root);
 	STRV_FOREACH (h, e->cfg.hosts) {
 		const char *path = startswith(*h, "unix://"), *tcp = startswith(*h, "tcp://");
+		if (streq(*h, "fd://")) {
+			r = listen_activated(srv, err);
+			if (r < 0)
+				return r;
+			continue;
+		}
 		if (tcp) {
 			r = listen_tcp(srv, &e->cfg, tcp, err);
 			if (r < 0)
@@ -231,7 +264,8 @@ static int listen_all(struct api_server *srv, const struct engine *e, struct hus
 		}
 		if (!path)
 			return error_set(err, EINVAL,
-			                 "listen \"%s\": expected unix:///path or tcp://host:port",
+			                 "listen \"%s\": expected unix:///path, tcp://host:port or "
+			                 "fd://",
 			                 *h);
 		r = mkdir_p_parent(path, 0700);
 		if (r < 0)
@@ -310,8 +344,11 @@ static int run_daemon(struct engine_config *cfg, struct husk_error **err)
 	if (!srv)
 		return -EIO;
 	r = listen_all(srv, e, err);
-	if (r == 0)
+	if (r == 0) {
+		/* live restore: re-attach to the containers that kept running */
+		containers_restore(e->containers);
 		r = api_server_start(srv, err);
+	}
 	if (r == 0) {
 		log_info("huskd %s started (pid %d, data root %s, storage driver %s, cgroups %s)",
 		         HUSK_VERSION, getpid(), e->cfg.data_root, e->storage_driver,
@@ -319,6 +356,9 @@ static int run_daemon(struct engine_config *cfg, struct husk_error **err)
 		wait_for_signals(e);
 	}
 	api_server_free(srv);
+	/* with live-restore (the default) containers outlive the daemon;
+	 * without, they are stopped as dockerd stops them */
+	containers_shutdown(e->containers, !e->cfg.live_restore);
 	unlink(e->cfg.pidfile);
 	if (r == 0)
 		log_info("huskd stopped");

@@ -11,6 +11,9 @@
 
 #include "base/fs.h"
 #include "base/str.h"
+#include "engine/containers.h"
+#include "engine/events.h"
+#include "engine/volumes.h"
 
 #ifndef XFS_SUPER_MAGIC
 #define XFS_SUPER_MAGIC 0x58465342
@@ -115,6 +118,12 @@ int engine_open(struct engine_config *cfg, struct engine **ret, struct husk_erro
 		r = cgroup_probe(NULL, NULL, &e->cgroups, err);
 	if (r == 0)
 		r = open_store(e, err);
+	if (r == 0 && !(e->events = events_new()))
+		r = error_set(err, ENOMEM, "out of memory");
+	if (r == 0)
+		r = volumes_open(e->cfg.data_root, &e->volumes, err);
+	if (r == 0)
+		r = containers_open(e, &e->containers, err);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(e);
@@ -125,6 +134,9 @@ void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
+	containers_free(e->containers);
+	volumes_free(e->volumes);
+	events_free(e->events);
 	store_free(e->store);
 	cgroup_layout_release(&e->cgroups);
 	engine_config_release(&e->cfg);

@@ -13,14 +13,21 @@
 #include "runtime/cgroup_probe.h"
 #include "store/store.h"
 
+struct events;
+struct volumes;
+struct containers;
+
 struct engine {
 	struct engine_config cfg;
 	char id[40]; /* persistent ID, "XXXX:XXXX:…" like dockerd's */
 	time_t started;
 	struct cgroup_layout cgroups;
-	const char *storage_driver; /* "overlay2" or "vfs" */
-	struct store *store;        /* the image store under the data root */
-	char backing_fs[16];        /* of the data root: "extfs", "xfs", … */
+	const char *storage_driver;    /* "overlay2" or "vfs" */
+	struct store *store;           /* the image store under the data root */
+	char backing_fs[16];           /* of the data root: "extfs", "xfs", … */
+	struct events *events;         /* the event bus behind GET /events */
+	struct volumes *volumes;       /* named volumes under <data-root>/volumes */
+	struct containers *containers; /* the containers (engine/containers.h) */
 };
 
 struct engine_host {

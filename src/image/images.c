@@ -206,7 +206,7 @@ static json_t *list_entry(struct store *s, const struct store_image *img,
 		return NULL;
 	image_size(s, c, &size, NULL);
 	if (o->in_use)
-		containers = o->in_use(&img->id, o->in_use_data) ? 1 : 0;
+		containers = o->in_use(&img->id, NULL, o->in_use_data) ? 1 : 0;
 	return json_pack("{s:i, s:I, s:s, s:o, s:s, s:o, s:o, s:i, s:I, s:I}", "Containers",
 	                 containers, "Created", (json_int_t)c->created_ts.tv_sec, "Id", img->id.str,
 	                 "Labels", labels_or_empty(c), "ParentId", "", "RepoDigests",
@@ -437,6 +437,29 @@ static char *name_as_tag(const char *name, const struct store_image *img)
 	return NULL;
 }
 
+/* Docker's isSingleReference: at most one tag, every name in one
+ * repository. */
+static bool single_reference(const struct store_image *img)
+{
+	_cleanup_free_ char *repo = NULL;
+	size_t tags = strv_length(img->names);
+
+	if (tags > 1)
+		return false;
+	for (size_t pass = 0; pass < 2; pass++)
+		STRV_FOREACH (n, pass ? img->repo_digests : img->names) {
+			size_t len = strcspn(*n, "@");
+			const char *colon = memrchr(*n, ':', len), *slash = memrchr(*n, '/', len);
+			if (!pass && colon && (!slash || colon > slash))
+				len = (size_t)(colon - *n);
+			if (!repo)
+				repo = strndup(*n, len);
+			else if (strlen(repo) != len || strncmp(repo, *n, len) != 0)
+				return false;
+		}
+	return true;
+}
+
 int image_remove(struct store *s, const char *name, bool force, image_in_use_fn in_use,
                  void *in_use_data, json_t **ret, struct husk_error **err)
 {
@@ -445,29 +468,46 @@ int image_remove(struct store *s, const char *name, bool force, image_in_use_fn 
 	_cleanup_json_ json_t *actions = json_array();
 	size_t refs;
 	const char *user;
+	bool running = false;
 	int r = image_resolve(s, name, &img, err);
 
 	if (r < 0)
 		return r;
 	refs = strv_length(img->names) + strv_length(img->repo_digests);
 	tag = name_as_tag(name, img);
-	if (tag && refs > 1) { /* one of several names: untag only */
+	user = in_use ? in_use(&img->id, &running, in_use_data) : NULL;
+	if (tag) {
 		_cleanup_free_ char *f = image_ref_familiar_of(tag, false);
-		r = store_untag(s, tag, err);
-		if (r < 0)
-			return r;
-		add_action(actions, "Untagged", f ? f : tag);
-		*ret = TAKE_PTR(actions);
-		return 0;
+		/* the last name of an image a container uses: it would be left
+		 * dangling, so dockerd wants force */
+		if (user && !force && single_reference(img))
+			return error_set(err, EEXIST,
+			                 "conflict: unable to remove repository reference \"%s\" "
+			                 "(must force) - container %.12s is using its referenced "
+			                 "image %.12s",
+			                 name, user, digest_hex(&img->id));
+		if (refs > 1 || user) { /* untag only: other names remain, or a user */
+			r = store_untag(s, tag, err);
+			if (r < 0)
+				return r;
+			add_action(actions, "Untagged", f ? f : tag);
+			*ret = TAKE_PTR(actions);
+			return 0;
+		}
 	}
-	user = in_use ? in_use(&img->id, in_use_data) : NULL;
-	if (user && !force)
+	if (user && running)
 		return error_set(
 		        err, EEXIST,
 		        "conflict: unable to delete %.12s (cannot be forced) - image is being "
 		        "used by running container %.12s",
 		        digest_hex(&img->id), user);
-	if (!tag && refs > 1 && !force)
+	if (user && !force)
+		return error_set(
+		        err, EEXIST,
+		        "conflict: unable to delete %.12s (must be forced) - image is being "
+		        "used by stopped container %.12s",
+		        digest_hex(&img->id), user);
+	if (!tag && refs > 1 && !force && !single_reference(img))
 		return error_set(err, EEXIST,
 		                 "conflict: unable to delete %.12s (must be forced) - image is "
 		                 "referenced in multiple repositories",
@@ -496,7 +536,7 @@ int image_prune(struct store *s, json_t *filters, image_in_use_fn in_use, void *
 	for (size_t i = 0; v[i]; i++) {
 		if (dangling != 0 && strv_length(v[i]->names) > 0)
 			continue; /* default (dangling=true): untagged images only */
-		if (in_use && in_use(&v[i]->id, in_use_data))
+		if (in_use && in_use(&v[i]->id, NULL, in_use_data))
 			continue;
 		if (store_image_remove(s, &v[i]->id, err) < 0)
 			return -EIO;

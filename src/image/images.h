@@ -17,8 +17,9 @@
 #include "image/config.h"
 #include "store/store.h"
 
-/* Returns a container ID using image id, or NULL. */
-typedef const char *(*image_in_use_fn)(const struct digest *id, void *data);
+/* Returns a container ID using image id (a running one first), or NULL;
+ * *ret_running (may be NULL) says whether that container runs. */
+typedef const char *(*image_in_use_fn)(const struct digest *id, bool *ret_running, void *data);
 
 /* The image a name designates. -ENOENT "No such image: <name>". */
 int image_resolve(struct store *s, const char *name, struct store_image **ret,
@@ -55,9 +56,13 @@ int image_tag(struct store *s, const char *name, const char *repo, const char *t
 /* DELETE /images/{name}: Docker's rules. A tag of an image with other
  * names is untagged only; the last name, or an ID, deletes the image (an
  * ID of an image with several names needs force: -EEXIST "conflict: …
- * must be forced - image is referenced in multiple repositories"); an
- * image a container uses needs force. *ret: [{"Untagged": …},
- * {"Deleted": …}, …]. Unreferenced blobs and layers go at once. */
+ * must be forced - image is referenced in multiple repositories"). An
+ * image a container uses: its only name is kept (-EEXIST "conflict: unable
+ * to remove repository reference \"x\" (must force) - container <id12> is
+ * using its referenced image <id12>"; with force the name goes and the
+ * image stays), its ID needs force for a stopped container and cannot be
+ * forced for a running one. *ret: [{"Untagged": …}, {"Deleted": …}, …].
+ * Unreferenced blobs and layers go at once. */
 int image_remove(struct store *s, const char *name, bool force, image_in_use_fn in_use,
                  void *in_use_data, json_t **ret, struct husk_error **err);
 

@@ -20,10 +20,11 @@ static uint32_t mask_of(unsigned prefix)
 
 int ipam_subnet_parse(const char *s, struct ipam_subnet *ret, struct husk_error **err)
 {
-	char addr[INET_ADDRSTRLEN], *end;
-	const char *slash = s ? strchr(s, '/') : NULL;
+	char addr[INET_ADDRSTRLEN];
+	const char *slash = s ? strchr(s, '/') : NULL, *digits;
 	struct in_addr a;
-	unsigned long prefix;
+	unsigned long prefix = 0;
+	size_t ndigits;
 	uint32_t h;
 
 	if (!slash || (size_t)(slash - s) >= sizeof(addr))
@@ -31,11 +32,16 @@ int ipam_subnet_parse(const char *s, struct ipam_subnet *ret, struct husk_error 
 		                 s ? s : "");
 	memcpy(addr, s, slash - s);
 	addr[slash - s] = 0;
-	errno = 0;
-	prefix = strtoul(slash + 1, &end, 10);
-	if (inet_pton(AF_INET, addr, &a) != 1 || !slash[1] || *end || errno)
+	/* decimal digits only, as inet_pton() takes the address: strtoul()
+	 * would also take " 16", "+16", "016" and "-18446744073709551600" */
+	digits = slash + 1;
+	ndigits = strspn(digits, "0123456789");
+	if (inet_pton(AF_INET, addr, &a) != 1 || ndigits == 0 || digits[ndigits] ||
+	    (ndigits > 1 && digits[0] == '0'))
 		return error_set(err, EINVAL,
 		                 "invalid subnet \"%s\": expected an IPv4 ADDRESS/PREFIX", s);
+	for (size_t i = 0; i < ndigits && prefix <= 32; i++)
+		prefix = prefix * 10 + (unsigned long)(digits[i] - '0');
 	if (prefix < 8 || prefix > 30)
 		return error_set(err, EINVAL, "invalid subnet \"%s\": the prefix must be 8 to 30",
 		                 s);

@@ -38,12 +38,12 @@ void registry_auth_release(struct registry_auth *a);
 typedef int (*registry_auth_lookup_fn)(const char *host, struct registry_auth *ret, void *data);
 
 struct registry_options {
-	char **insecure;      /* daemon.json insecure-registries: "host:port", CIDRs */
-	char **mirrors;       /* daemon.json registry-mirrors for docker.io: "https://m.example" */
-	char **certs_dirs;    /* NULL: {"/etc/husk/certs.d", "/etc/docker/certs.d"} */
+	char **insecure;   /* daemon.json insecure-registries: "host:port", CIDRs */
+	char **mirrors;    /* daemon.json registry-mirrors for docker.io: "https://m.example" */
+	char **certs_dirs; /* NULL: {"/etc/husk/certs.d", "/etc/docker/certs.d"} */
 	registry_auth_lookup_fn auth_lookup; /* may be NULL: anonymous */
 	void *auth_data;
-	unsigned max_parallel; /* 0: REGISTRY_MAX_PARALLEL */
+	unsigned max_parallel;  /* 0: REGISTRY_MAX_PARALLEL */
 	const char *user_agent; /* NULL: "husk/<version>" */
 };
 
@@ -84,8 +84,9 @@ enum registry_pull_flags {
  * unknown: …", -ENOENT for 404, -EACCES for 401/403). ret_id (may be NULL)
  * gets the image ID. Nothing is recorded unless everything succeeded. */
 int registry_pull(struct store *s, const struct registry_options *o, const char *ref,
-                  const char *platform, enum registry_pull_flags flags, registry_progress_fn progress,
-                  void *data, struct digest *ret_id, struct husk_error **err);
+                  const char *platform, enum registry_pull_flags flags,
+                  registry_progress_fn progress, void *data, struct digest *ret_id,
+                  struct husk_error **err);
 
 /* Push the local image ref (a tag; no tag pushes every tag of the
  * repository, as docker push does) to its registry: HEAD each blob, mount

@@ -280,7 +280,9 @@ static bool ref_chars_valid(const char *ref)
 	if (isempty(ref) || strlen(ref) > REF_MAX || ref[0] == '/' || ref[0] == '-')
 		return false;
 	for (const char *p = ref; *p; p++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-:/@+",
+		/* brackets: an IPv6 registry host, "[::1]:5000/a:b" */
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-:/"
+		            "@+[]",
 		            *p))
 			return false;
 	return true;

@@ -154,11 +154,11 @@ api() {
 	assert_output OK
 }
 
-@test "TCP listeners without TLS are refused" {
+@test "TCP listeners other than loopback without TLS are refused" {
 	run huskd --data-root "$HUSK_TEST_DIR/d3" --exec-root "$HUSK_TEST_DIR/e3" \
-		-H tcp://127.0.0.1:23750 --config-file "$HUSK_TEST_DIR/daemon.json"
+		-H tcp://0.0.0.0:23750 --config-file "$HUSK_TEST_DIR/daemon.json"
 	assert_failure
-	assert_output --partial 'TCP needs TLS client-certificate authentication'
+	assert_output --partial 'needs client-certificate authentication (--tlsverify'
 }
 
 @test "SIGHUP reloads daemon.json; SIGTERM shuts down cleanly" {

@@ -64,6 +64,12 @@ static void test_subnet_parse(void **state)
 	expect_parse_error("300.1.0.0/16", "expected an IPv4");
 	expect_parse_error("10.0.0.0/4", "the prefix must be 8 to 30");
 	expect_parse_error("10.0.0.0/31", "the prefix must be 8 to 30");
+	expect_parse_error("10.0.0.0/99999999999999999999", "the prefix must be 8 to 30");
+	/* the prefix is plain decimal, as the address is (strtoul took these) */
+	expect_parse_error("10.0.0.0/+16", "expected an IPv4");
+	expect_parse_error("10.0.0.0/ 16", "expected an IPv4");
+	expect_parse_error("10.0.0.0/016", "expected an IPv4");
+	expect_parse_error("10.0.0.0/-18446744073709551600", "expected an IPv4");
 	expect_parse_error(NULL, "expected ADDRESS/PREFIX");
 }
 
