@@ -57,6 +57,14 @@ void api_image_events_named(struct api_request *req, const char *action, char *c
  * list; id (may be NULL) is the image rmi named. */
 void api_image_events_removed(struct api_request *req, const char *id, json_t *removed);
 
+/* h_networks.c */
+void h_networks_list(struct api_request *req);
+void h_network_inspect(struct api_request *req);
+void h_network_create(struct api_request *req);
+void h_network_delete(struct api_request *req);
+void h_networks_prune(struct api_request *req);
+void h_network_connect(struct api_request *req);
+
 /* h_volumes.c */
 void h_volumes_list(struct api_request *req);
 void h_volumes_create(struct api_request *req);

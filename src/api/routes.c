@@ -23,6 +23,14 @@ const struct api_route api_routes[] = {
         /* h_registry.c: pull (through /images/create), push, login */
         {"POST", "/images/{name*}/push", h_image_push, 0, 0},
         {"POST", "/auth", h_auth, 0, 0},
+        /* h_networks.c */
+        {"GET", "/networks", h_networks_list, 0, 0},
+        {"POST", "/networks/create", h_network_create, 0, 0},
+        {"POST", "/networks/prune", h_networks_prune, 0, 0},
+        {"POST", "/networks/{id}/connect", h_network_connect, 0, 0},
+        {"POST", "/networks/{id}/disconnect", h_network_connect, 0, 0},
+        {"GET", "/networks/{id}", h_network_inspect, 0, 0},
+        {"DELETE", "/networks/{id}", h_network_delete, 0, 0},
         /* h_events.c, h_volumes.c */
         {"GET", "/events", h_events, 0, 0},
         {"GET", "/volumes", h_volumes_list, 0, 0},

@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "base/str.h"
 #include "engine/container_internal.h"
+#include "network/network.h"
 #include "engine/engine.h"
 #include "engine/spec_build.h"
 #include "engine/volumes.h"
@@ -418,24 +419,14 @@ static int image_chains(struct create_ctx *x, struct ctr *c, struct digest **ret
 	return 0;
 }
 
-static bool is_bridge_mode(const char *m)
+/* The network a container asks for must exist: "none", "host",
+ * "container:X", or a network of the network module ("default" is the
+ * bridge network). */
+static int check_network_mode(struct containers *cs, const char *m, struct husk_error **err)
 {
-	return isempty(m) || streq(m, "default") || streq(m, "bridge");
-}
-
-/* The networks there are: Docker's predefined ones (user-defined networks
- * come with the network module). */
-static int check_network_mode(const char *m, struct husk_error **err)
-{
-	if (is_bridge_mode(m) || streq(m, "none") || streq(m, "host") ||
-	    startswith(m, "container:"))
+	if (isempty(m) || streq(m, "none") || streq(m, "host") || startswith(m, "container:"))
 		return 0;
-	return error_set(err, ENOENT, "network %s not found", m);
-}
-
-static int warn(json_t *warnings, const char *msg)
-{
-	return json_array_append_new(warnings, json_string(msg));
+	return network_resolve(cs->e->networks, m, NULL, NULL, NULL, err);
 }
 
 /* Reserve the name and add c to the table (c->op held by the caller). */
@@ -541,15 +532,12 @@ int containers_create(struct containers *cs, const char *name, const char *platf
 	r = resolve_image(&x, body, platform, err);
 	if (r < 0)
 		return r;
-	r = check_network_mode(json_string_value(json_object_get(
+	r = check_network_mode(cs,
+	                       json_string_value(json_object_get(
 	                               json_object_get(x.body, "HostConfig"), "NetworkMode")),
 	                       err);
 	if (r < 0)
 		return r;
-	if (is_bridge_mode(json_string_value(
-	            json_object_get(json_object_get(x.body, "HostConfig"), "NetworkMode"))))
-		warn(x.warnings, "The bridge network is not available yet: the container gets its "
-		                 "own network namespace with only the loopback interface");
 	if (ctr_generate_id(id) < 0 || !(c = ctr_new(cs, id)))
 		return error_set(err, ENOMEM, "out of memory");
 	pthread_mutex_lock(&c->op);

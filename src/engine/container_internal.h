@@ -75,6 +75,8 @@ struct ctr {
 	                        the lock */
 	json_t *retired;     /* host configs replaced by update */
 	json_t *networking;  /* NetworkingConfig.EndpointsConfig, or NULL */
+	json_t *net_run;     /* [L] {"Networks": {name: EndpointSettings}, "Ports": …} of the
+	                        current run on a bridge network, or NULL */
 	char *path;
 	json_t *args;
 	struct digest image_id;

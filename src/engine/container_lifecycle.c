@@ -1,6 +1,7 @@
 /* container_lifecycle.c — start, stop, kill, restart and remove: the
  * rootfs and volumes mounted for a run, the bundle's config.json, the
  * husk-monitor, and the cleanup after an exit. */
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <pthread.h>
@@ -17,6 +18,8 @@
 #include "base/log.h"
 #include "base/str.h"
 #include "engine/container_internal.h"
+#include "network/netlink.h"
+#include "network/network.h"
 #include "engine/engine.h"
 #include "engine/monitor.h"
 #include "engine/spec_build.h"
@@ -210,6 +213,98 @@ static int loopback_up(pid_t pid, struct husk_error **err)
 	return 0;
 }
 
+/* The network of a bridge-mode container ("bridge" for the default, else
+ * a user network's name), or NULL for none, host and container:X. */
+static const char *bridge_network(const struct ctr *c)
+{
+	const char *m = json_string_value(json_object_get(c->host_config, "NetworkMode"));
+
+	if (isempty(m) || streq(m, "default"))
+		return "bridge";
+	if (streq(m, "none") || streq(m, "host") || startswith(m, "container:"))
+		return NULL;
+	return m;
+}
+
+/* <exec-root>/netns/<id>: the container's network namespace, made by the
+ * engine so that its veth, address and ports exist before the process
+ * and outlive nothing of it. */
+static char *netns_path_of(const struct ctr *c)
+{
+	return str_printf("%s/netns/%s", c->cs->e->cfg.exec_root, c->id);
+}
+
+/* Withdraw what network_up made: ports, endpoints, the namespace. */
+static void network_down(struct ctr *c)
+{
+	struct networks *n = c->cs->e->networks;
+	_cleanup_free_ char *path = netns_path_of(c);
+	_cleanup_error_ struct husk_error *err = NULL;
+
+	if (ports_unpublish(n, c->id, &err) < 0 || network_disconnect_all(n, c->id, &err) < 0)
+		log_warn("container %.12s: %s", c->id, error_message(err));
+	if (path)
+		netns_remove(path, NULL);
+	pthread_mutex_lock(&c->cs->lock);
+	json_decref(c->net_run);
+	c->net_run = NULL;
+	pthread_mutex_unlock(&c->cs->lock);
+}
+
+/* Connect a bridge-mode container: its namespace, endpoint and published
+ * ports; c->net_run records them for inspect and ps. */
+static int network_up(struct ctr *c, struct husk_error **err)
+{
+	struct networks *n = c->cs->e->networks;
+	const char *net = bridge_network(c);
+	_cleanup_free_ char *path = netns_path_of(c), *hosts = path_join(c->dir, "hosts");
+	_cleanup_strv_ char **aliases = NULL;
+	_cleanup_json_ json_t *settings = NULL, *ports = NULL;
+	json_t *epc = json_object_get(json_object_get(c->networking, "EndpointsConfig"), net);
+	const char *want = json_string_value(
+	        json_object_get(json_object_get(epc, "IPAMConfig"), "IPv4Address"));
+	struct endpoint_config ec = {
+	        .container_id = c->id,
+	        .container_name = c->name + 1,
+	        .hostname = json_string_value(json_object_get(c->config, "Hostname")),
+	        .hosts_path = hosts,
+	};
+	struct in_addr ip;
+	int r;
+
+	if (!path || !hosts)
+		return error_set(err, ENOMEM, "out of memory");
+	if (json_get_strv(epc, "EndpointsConfig", "Aliases", false, &aliases, NULL) == 0)
+		ec.aliases = aliases;
+	if (!isempty(want) && inet_pton(AF_INET, want, &ec.ip) != 1)
+		return error_set(err, EINVAL, "invalid IPv4 address \"%s\"", want);
+	r = mkdir_p_parent(path, 0700) < 0 ? error_set_errno(err, errno, "create \"%s\"", path) : 0;
+	if (r == 0) {
+		netns_remove(path, NULL); /* a stale one from a crash */
+		r = netns_create(path, err);
+	}
+	if (r == 0)
+		r = network_connect(n, net, path, &ec, &settings, err);
+	if (r == 0 &&
+	    inet_pton(AF_INET, json_string_value(json_object_get(settings, "IPAddress")), &ip) != 1)
+		r = error_set(err, EIO, "network %s gave no address", net);
+	if (r == 0)
+		r = ports_publish(n, c->id, ip, json_object_get(c->host_config, "PortBindings"),
+		                  json_object_get(c->config, "ExposedPorts"),
+		                  json_is_true(json_object_get(c->host_config, "PublishAllPorts")),
+		                  &ports, err);
+	if (r < 0) {
+		network_down(c);
+		return r;
+	}
+	pthread_mutex_lock(&c->cs->lock);
+	json_decref(c->net_run);
+	c->net_run = json_pack("{s:{s:O}, s:O, s:s}", "Networks", net, settings, "Ports", ports,
+	                       "SandboxKey", path);
+	pthread_mutex_unlock(&c->cs->lock);
+	return 0;
+}
+
 static bool new_netns(const struct ctr *c)
 {
 	const char *m = json_string_value(json_object_get(c->host_config, "NetworkMode"));
@@ -349,6 +444,8 @@ static int write_bundle(struct ctr *c, struct run_setup *s, struct husk_error **
 	    (r = ns_of_mode(c, "UTSMode", "uts", "UTS", &s->ns[2], err)) < 0 ||
 	    (r = ns_of_mode(c, "NetworkMode", "net", "network", &s->ns[3], err)) < 0)
 		return r;
+	if (bridge_network(c) && !(s->ns[3] = netns_path_of(c)))
+		return error_set(err, ENOMEM, "out of memory");
 	in = (struct spec_input){.body = s->body,
 	                         .id = c->id,
 	                         .rootfs = s->rootfs,
@@ -408,6 +505,9 @@ static int prepare_run(struct ctr *c, struct run_setup *s, struct husk_error **e
 		r = ctr_write_etc_files(c, err);
 	if (r == 0)
 		r = write_bundle(c, s, err);
+	/* after the bundle (which names the namespace), before the process */
+	if (r == 0 && bridge_network(c))
+		r = network_up(c, err);
 	return r;
 }
 
@@ -648,6 +748,8 @@ void ctr_cleanup_op_rootfs(struct ctr *c, bool unmount_rootfs)
 	if (!pending)
 		return;
 	unmount_volumes(c);
+	if (bridge_network(c))
+		network_down(c);
 	/* the monitor deletes the runtime state; after a crash it may not
 	 * have: that must not keep the cgroup */
 	container_delete(&cs->rt, c->id, true, NULL);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <regex.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -77,6 +78,7 @@ void ctr_unref(struct ctr *c)
 	json_decref(c->host_config);
 	json_decref(c->retired);
 	json_decref(c->networking);
+	json_decref(c->net_run);
 	json_decref(c->args);
 	free(c->path);
 	free(c->created);
@@ -454,7 +456,7 @@ static json_t *record_json_locked(const struct ctr *c)
 	                       json_string_or_null(c->finished_at));
 
 	return json_pack("{s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:s, s:s, s:i, s:b, s:b, s:b, s:i, "
-	                 "s:o, s:o, s:o, s:o, s:o}",
+	                 "s:o, s:o, s:o, s:o, s:o, s:o}",
 	                 "ID", c->id, "Created", c->created, "Path", c->path, "Args", c->args,
 	                 "Config", c->config, "HostConfig", c->host_config, "NetworkingConfig",
 	                 c->networking ? c->networking : json_null(), "Image", c->image_id.str,
@@ -464,7 +466,8 @@ static json_t *record_json_locked(const struct ctr *c)
 	                 "MountPoints", mounts_record_json(c), "LogPath",
 	                 json_string_or_null(c->log_path), "LowerDir",
 	                 json_string_or_null(c->lower_dir), "CgroupsPath",
-	                 json_string_or_null(c->cgroups_path));
+	                 json_string_or_null(c->cgroups_path), "NetRun",
+	                 c->net_run ? json_incref(c->net_run) : json_null());
 }
 
 int ctr_save(struct ctr *c, bool sync, struct husk_error **err)
@@ -596,6 +599,8 @@ int ctr_load(struct containers *cs, const char *id, struct ctr **ret, struct hus
 	c->manually_stopped = json_is_true(json_object_get(j, "HasBeenManuallyStopped"));
 	c->snapshot_ready = json_is_true(json_object_get(j, "SnapshotReady"));
 	c->run_gen = json_integer_value(json_object_get(j, "RunGen"));
+	if (json_is_object(json_object_get(j, "NetRun")))
+		c->net_run = json_incref(json_object_get(j, "NetRun"));
 	r = state_from_record(c, json_object_get(j, "State"), err);
 	if (r == 0)
 		r = mounts_from_record(c, json_object_get(j, "MountPoints"), err);
@@ -641,7 +646,11 @@ static json_t *endpoint_json(void)
 static json_t *networks_json(const struct ctr *c)
 {
 	const char *m = network_mode(c);
-	json_t *n = json_object();
+	json_t *n, *run = json_object_get(c->net_run, "Networks");
+
+	if (json_is_object(run))
+		return json_deep_copy(run);
+	n = json_object();
 
 	if (startswith(m, "container:"))
 		return n;
@@ -651,7 +660,56 @@ static json_t *networks_json(const struct ctr *c)
 	return n;
 }
 
+static json_t *network_settings_base(const struct ctr *c);
+
 static json_t *network_settings_json(const struct ctr *c)
+{
+	json_t *o = network_settings_base(c), *ep, *ports = json_object_get(c->net_run, "Ports");
+	const char *key;
+
+	/* the top-level fields are those of the first network, as dockerd's */
+	json_object_foreach (json_object_get(o, "Networks"), key, ep) {
+		static const char *const fields[] = {"EndpointID", "Gateway", "IPAddress",
+		                                     "IPPrefixLen", "MacAddress"};
+		for (size_t i = 0; i < ELEMENTSOF(fields); i++)
+			if (json_object_get(ep, fields[i]))
+				json_object_set(o, fields[i], json_object_get(ep, fields[i]));
+		break;
+	}
+	if (json_is_object(ports))
+		json_object_set_new(o, "Ports", json_deep_copy(ports));
+	return o;
+}
+
+/* `ps`'s Ports: [{IP, PrivatePort, PublicPort, Type}], unpublished ones
+ * without IP and PublicPort. */
+static json_t *list_ports_json(const struct ctr *c)
+{
+	json_t *out = json_array(), *list, *b;
+	const char *key;
+	size_t i;
+
+	json_object_foreach (json_object_get(c->net_run, "Ports"), key, list) {
+		int priv = atoi(key);
+		const char *slash = strchr(key, '/');
+		const char *type = slash ? slash + 1 : "tcp";
+		if (!json_array_size(list))
+			json_array_append_new(
+			        out, json_pack("{s:i, s:s}", "PrivatePort", priv, "Type", type));
+		json_array_foreach (list, i, b)
+			json_array_append_new(
+			        out,
+			        json_pack("{s:O, s:i, s:i, s:s}", "IP",
+			                  json_object_get(b, "HostIp"), "PrivatePort", priv,
+			                  "PublicPort",
+			                  atoi(json_string_value(json_object_get(b, "HostPort"))
+			                               ?: "0"),
+			                  "Type", type));
+	}
+	return out;
+}
+
+static json_t *network_settings_base(const struct ctr *c)
 {
 	return json_pack("{s:s, s:s, s:b, s:s, s:i, s:o, s:s, s:n, s:n, s:s, s:s, s:s, s:i, s:s, "
 	                 "s:i, s:s, s:s, s:o}",
@@ -879,13 +937,14 @@ json_t *ctr_list_json(struct ctr *c, bool size)
 		return NULL;
 	pthread_mutex_lock(&cs->lock);
 	status_text_locked(c, status, sizeof(status));
-	o = json_pack("{s:s, s:[s], s:s, s:s, s:s, s:I, s:[], s:o, s:s, s:s, s:{s:s}, s:{s:o}}",
+	o = json_pack("{s:s, s:[s], s:s, s:s, s:s, s:I, s:o, s:o, s:s, s:s, s:{s:s}, s:{s:o}}",
 	              "Id", c->id, "Names", c->name, "Image", image ? image : c->image_id.str,
 	              "ImageID", c->image_id.str, "Command", cmd, "Created",
-	              (json_int_t)(c->created_ns / 1000000000), "Ports", "Labels",
-	              json_is_object(labels) ? json_incref(labels) : json_object(), "State",
-	              ctr_status_name(c->status), "Status", status, "HostConfig", "NetworkMode",
-	              network_mode(c), "NetworkSettings", "Networks", networks_json(c));
+	              (json_int_t)(c->created_ns / 1000000000), "Ports", list_ports_json(c),
+	              "Labels", json_is_object(labels) ? json_incref(labels) : json_object(),
+	              "State", ctr_status_name(c->status), "Status", status, "HostConfig",
+	              "NetworkMode", network_mode(c), "NetworkSettings", "Networks",
+	              networks_json(c));
 	pthread_mutex_unlock(&cs->lock);
 	if (!o)
 		return NULL;

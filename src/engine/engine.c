@@ -14,6 +14,7 @@
 #include "engine/containers.h"
 #include "engine/events.h"
 #include "engine/volumes.h"
+#include "network/network.h"
 
 #ifndef XFS_SUPER_MAGIC
 #define XFS_SUPER_MAGIC 0x58465342
@@ -97,6 +98,21 @@ static int open_store(struct engine *e, struct husk_error **err)
 	return 0;
 }
 
+/* The networks, with daemon.json's bip, mtu, iptables and ip-forward. */
+static int open_networks(struct engine *e, struct husk_error **err)
+{
+	json_t *f = e->cfg.file;
+	struct networks_config nc = {
+	        .data_root = e->cfg.data_root,
+	        .bip = json_string_value(json_object_get(f, "bip")),
+	        .mtu = (unsigned)json_integer_value(json_object_get(f, "mtu")),
+	        .nat = !json_is_false(json_object_get(f, "iptables")),
+	        .ip_forward = !json_is_false(json_object_get(f, "ip-forward")),
+	};
+
+	return networks_open(&nc, &e->networks, err);
+}
+
 int engine_open(struct engine_config *cfg, struct engine **ret, struct husk_error **err)
 {
 	_cleanup_(engine_freep) struct engine *e = calloc(1, sizeof(*e));
@@ -123,6 +139,8 @@ int engine_open(struct engine_config *cfg, struct engine **ret, struct husk_erro
 	if (r == 0)
 		r = volumes_open(e->cfg.data_root, &e->volumes, err);
 	if (r == 0)
+		r = open_networks(e, err);
+	if (r == 0)
 		r = containers_open(e, &e->containers, err);
 	if (r < 0)
 		return r;
@@ -135,6 +153,7 @@ void engine_free(struct engine *e)
 	if (!e)
 		return;
 	containers_free(e->containers);
+	networks_free(e->networks);
 	volumes_free(e->volumes);
 	events_free(e->events);
 	store_free(e->store);

@@ -16,6 +16,7 @@
 struct events;
 struct volumes;
 struct containers;
+struct networks;
 
 struct engine {
 	struct engine_config cfg;
@@ -28,6 +29,7 @@ struct engine {
 	struct events *events;         /* the event bus behind GET /events */
 	struct volumes *volumes;       /* named volumes under <data-root>/volumes */
 	struct containers *containers; /* the containers (engine/containers.h) */
+	struct networks *networks;     /* bridge networks, endpoints, ports (network/network.h) */
 };
 
 struct engine_host {

@@ -62,6 +62,12 @@ huskd_stop() {
 }
 
 husk_file_teardown() {
+	# containers outlive their daemon (live restore): remove them first, so
+	# that no process, mount, veth or port of this file stays behind
+	if [ -S "${HUSK_SOCK:-}" ] && command -v husk >/dev/null; then
+		husk -H "unix://$HUSK_SOCK" ps -aq 2>/dev/null |
+			xargs -r husk -H "unix://$HUSK_SOCK" rm -f >/dev/null 2>&1 || true
+	fi
 	huskd_stop
 	# any daemon still serving this file's data root (auto-started, or
 	# orphaned by a test that killed its parent) would keep bats waiting

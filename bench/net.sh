@@ -1,0 +1,67 @@
+#!/bin/bash
+# The command variables (HUSK, DOCKER, PODMAN) are meant to split into words.
+# shellcheck disable=SC2086,SC2046
+# bench/net.sh: (1) the start latency the bridge network adds over
+# --network none (`husk run --rm busybox true`, hyperfine); (2) HTTP
+# throughput (wrk, busybox httpd serving a 64 KiB file) through a port
+# published on 127.0.0.1 vs straight to the container's address, and the
+# same through docker's -p (docker-proxy on loopback) and podman's -p.
+# Goals: added latency <= 10 ms; published >= 90% of direct and >= 2x
+# docker-proxy. The ratios are printed last.
+set -euo pipefail
+
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+export BUILD
+BUILD=$(cd "${1:-$SRC/build}" && pwd)
+RUNS=${RUNS:-20}
+SECS=${SECS:-5}
+for c in hyperfine jq podman dockerd curl wrk; do
+	command -v "$c" >/dev/null || { echo "net.sh: $c is not installed" >&2; exit 1; }
+done
+# shellcheck source=bench/lib.sh
+. "$SRC/bench/lib.sh"
+bench_dir net
+start_husk
+
+hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$DIR/start.json" \
+	-n "husk run --network none" "$HUSK run --rm --network none busybox:latest true" \
+	-n "husk run (bridge)" "$HUSK run --rm busybox:latest true"
+
+# the web server: a 64 KiB page
+WEB="sh -c 'mkdir -p /www && head -c 65536 /dev/zero | tr \"\\\\0\" x >/www/index.html && exec httpd -f -p 8080 -h /www'"
+eval "$HUSK run -d --name web -p 127.0.0.1:18080:8080 busybox:latest $WEB" >/dev/null
+CIP=$($HUSK inspect -f '{{.NetworkSettings.IPAddress}}' web)
+wait_http() {
+	for _ in $(seq 1 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done
+	echo "net.sh: $1 does not answer" >&2
+	return 1
+}
+rps() { # URL → requests per second
+	wait_http "$1"
+	wrk -t 2 -c 32 -d "${SECS}s" "$1" | awk '/^Requests\/sec/ {print $2}'
+}
+husk_pub=$(rps http://127.0.0.1:18080/index.html)
+husk_direct=$(rps "http://$CIP:8080/index.html")
+
+# docker with its default bridge and userland proxy (loopback goes through
+# docker-proxy); it must not own the host's FORWARD policy, hence no ip-forward
+docker_pub=0 podman_pub=0
+if dockerd --help >/dev/null 2>&1; then
+	dockerd --data-root "$DIR/docker" --exec-root "$DIR/dx" -H "unix://$DIR/docker.sock" \
+		--pidfile "$DIR/docker.pid" --ip-forward=false >>"$DIR/dockerd.log" 2>&1 &
+	if wait_sock "$DIR/docker.sock"; then
+		DOCKER="/usr/local/bin/docker -H unix://$DIR/docker.sock"
+		$DOCKER load -q -i "$BUSYBOX_TAR" >/dev/null
+		eval "$DOCKER run -d --name web -p 127.0.0.1:18081:8080 busybox:latest $WEB" >/dev/null
+		docker_pub=$(rps http://127.0.0.1:18081/index.html)
+	fi
+fi
+start_podman
+eval "$PODMAN run -d --name web $PODMAN_RUN_OPTS -p 127.0.0.1:18082:8080 busybox:latest $WEB" >/dev/null
+podman_pub=$(rps http://127.0.0.1:18082/index.html)
+
+jq -r --arg hp "$husk_pub" --arg hd "$husk_direct" --arg dp "$docker_pub" --arg pp "$podman_pub" '
+	.results | (.[0].mean) as $none | (.[1].mean) as $br |
+	"start: --network none \($none * 1000 | round) ms, bridge \($br * 1000 | round) ms: the bridge adds \(($br - $none) * 1000 * 10 | round / 10) ms",
+	"HTTP req/s: husk published \($hp), direct \($hd), docker -p (docker-proxy) \($dp), podman -p \($pp)",
+	"husk published port: \(($hp | tonumber) / ($hd | tonumber) * 100 | round)% of direct, \(if ($dp | tonumber) > 0 then (($hp | tonumber) / ($dp | tonumber) * 10 | round / 10 | tostring) + "x docker-proxy" else "docker not measured" end), \(if ($pp | tonumber) > 0 then (($hp | tonumber) / ($pp | tonumber) * 10 | round / 10 | tostring) + "x podman" else "podman not measured" end)"' "$DIR/start.json"
