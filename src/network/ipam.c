@@ -85,8 +85,10 @@ int ipam_pick_subnet(const struct ipam_subnet *taken, size_t n_taken, struct ipa
                      struct husk_error **err)
 {
 	for (unsigned i = 0; i <= 15; i++) {
-		/* 10.88.0.0/16 first (podman's), then docker's 172.17-31 */
-		uint32_t net = i == 0 ? (10u << 24 | 88u << 16) : (172u << 24 | (16u + i) << 16);
+		/* docker's 172.17-31 first, podman's 10.88.0.0/16 last: podman
+		 * takes 10.88 without looking at routes, so it goes to the pool
+		 * least likely to meet it */
+		uint32_t net = i == 15 ? (10u << 24 | 88u << 16) : (172u << 24 | (17u + i) << 16);
 		struct ipam_subnet c = {{htonl(net)}, 16};
 		bool free_ = true;
 
@@ -99,8 +101,8 @@ int ipam_pick_subnet(const struct ipam_subnet *taken, size_t n_taken, struct ipa
 		}
 	}
 	return error_set(err, ENOSPC,
-	                 "no free subnet: all of husk's default pools (10.88.0.0/16, "
-	                 "172.17.0.0/16 … 172.31.0.0/16) overlap existing routes or networks");
+	                 "no free subnet: all of husk's default pools (172.17.0.0/16 … "
+	                 "172.31.0.0/16, 10.88.0.0/16) overlap existing routes or networks");
 }
 
 struct ipam {

@@ -30,8 +30,8 @@ bool ipam_contains(const struct ipam_subnet *s, struct in_addr a);
 /* The first host address (the conventional gateway: .1). */
 struct in_addr ipam_first_host(const struct ipam_subnet *s);
 
-/* The first of the candidate pools (10.88.0.0/16, then 172.17.0.0/16 …
- * 172.31.0.0/16) that overlaps none of `taken` (the host's routes other
+/* The first of the candidate pools (172.17.0.0/16 … 172.31.0.0/16, then
+ * 10.88.0.0/16) that overlaps none of `taken` (the host's routes other
  * than the default one, and the subnets of other networks). -ENOSPC
  * "no free subnet: all of husk's default pools overlap existing routes
  * or networks" when none is free. */

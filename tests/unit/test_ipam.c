@@ -87,13 +87,16 @@ static void test_overlap_and_pick(void **state)
 	assert_false(ipam_contains(&b, ip("10.88.6.1")));
 
 	assert_int_equal(ipam_pick_subnet(NULL, 0, &got, &err), 0);
-	assert_string_equal(ipam_subnet_format(&got, buf, sizeof(buf)), "10.88.0.0/16");
-	/* a host route inside 10.88/16 and a wide 172.16/12 route push the choice
-	 * past every docker pool that overlaps */
-	struct ipam_subnet taken[] = {subnet("10.88.7.0/24"), subnet("172.17.0.0/16"),
-	                              subnet("172.18.0.0/15")};
-	assert_int_equal(ipam_pick_subnet(taken, 3, &got, &err), 0);
+	assert_string_equal(ipam_subnet_format(&got, buf, sizeof(buf)), "172.17.0.0/16");
+	/* routes inside 172.17/16 and over 172.18/15 push the choice past every
+	 * pool that overlaps */
+	struct ipam_subnet taken[] = {subnet("172.17.7.0/24"), subnet("172.18.0.0/15")};
+	assert_int_equal(ipam_pick_subnet(taken, 2, &got, &err), 0);
 	assert_string_equal(ipam_subnet_format(&got, buf, sizeof(buf)), "172.20.0.0/16");
+	/* podman's pool comes last */
+	struct ipam_subnet wide[] = {subnet("172.16.0.0/12")};
+	assert_int_equal(ipam_pick_subnet(wide, 1, &got, &err), 0);
+	assert_string_equal(ipam_subnet_format(&got, buf, sizeof(buf)), "10.88.0.0/16");
 	/* a default route (prefix 0) is not an overlap */
 	struct ipam_subnet all[] = {{{0}, 0}, subnet("10.0.0.0/8"), subnet("172.16.0.0/12")};
 	assert_int_equal(ipam_pick_subnet(all, 3, &got, &err), -ENOSPC);

@@ -59,8 +59,8 @@ static void test_predefined_and_user_networks(void **state)
 	assert_int_equal(network_inspect(n, "bridge", &br, &err), 0);
 	json_t *cfg = json_array_get(json_object_get(json_object_get(br, "IPAM"), "Config"), 0);
 	/* this namespace has no routes: the first pool is free */
-	assert_string_equal(json_string_value(json_object_get(cfg, "Subnet")), "10.88.0.0/16");
-	assert_string_equal(json_string_value(json_object_get(cfg, "Gateway")), "10.88.0.1");
+	assert_string_equal(json_string_value(json_object_get(cfg, "Subnet")), "172.17.0.0/16");
+	assert_string_equal(json_string_value(json_object_get(cfg, "Gateway")), "172.17.0.1");
 	assert_string_equal(json_string_value(json_object_get(br, "Driver")), "bridge");
 
 	json_t *body = json_pack("{s:s, s:{s:[{s:s}]}}", "Name", "n1", "IPAM", "Config", "Subnet",
@@ -179,22 +179,23 @@ static void test_endpoint_and_published_port(void **state)
 	assert_int_equal(atomic_write_file(hosts, "", 0, 0644, &err), 0);
 	if (network_connect(n, "default", ns1, &ec, &settings, &err) < 0)
 		fail_msg("%s", error_message(err));
-	assert_string_equal(json_string_value(json_object_get(settings, "IPAddress")), "10.88.0.2");
-	assert_string_equal(json_string_value(json_object_get(settings, "Gateway")), "10.88.0.1");
+	assert_string_equal(json_string_value(json_object_get(settings, "IPAddress")),
+	                    "172.17.0.2");
+	assert_string_equal(json_string_value(json_object_get(settings, "Gateway")), "172.17.0.1");
 	assert_int_equal(strlen(json_string_value(json_object_get(settings, "MacAddress"))), 17);
-	inet_pton(AF_INET, "10.88.0.2", &ip);
+	inet_pton(AF_INET, "172.17.0.2", &ip);
 
 	/* /etc/hosts names the container */
 	_cleanup_free_ char *text = NULL;
 	size_t len;
 	assert_int_equal(read_file(hosts, 1 << 16, &text, &len, &err), 0);
-	assert_non_null(strstr(text, "10.88.0.2\tc1host\n"));
+	assert_non_null(strstr(text, "172.17.0.2\tc1host\n"));
 	assert_non_null(strstr(text, "127.0.0.1\tlocalhost\n"));
 
 	/* direct, over the bridge */
 	struct server s = {ns1, 8080, listen_in(ns1, 8080)};
 	pthread_create(&t, NULL, serve, &s);
-	expect_hi("10.88.0.2", 8080);
+	expect_hi("172.17.0.2", 8080);
 	pthread_join(t, NULL);
 
 	/* published on 127.0.0.1:18080 and on a random port of every address */
