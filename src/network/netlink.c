@@ -18,6 +18,7 @@
 
 #include "base/fs.h"
 #include "base/macro.h"
+#include "base/str.h"
 
 struct nl {
 	struct mnl_socket *sock;
@@ -259,6 +260,53 @@ int nl_link_del(struct nl *nl, const char *name, struct husk_error **err)
 		return -ENODEV;
 	if (r < 0)
 		return error_set_errno(err, -r, "delete interface \"%s\"", name);
+	return 0;
+}
+
+struct names_ctx {
+	const char *prefix;
+	char **v;
+	int r;
+};
+
+static int name_attr(const struct nlattr *a, void *data)
+{
+	struct names_ctx *c = data;
+	const char *name;
+
+	if (mnl_attr_get_type(a) != IFLA_IFNAME)
+		return MNL_CB_OK;
+	name = mnl_attr_get_str(a);
+	if (startswith(name, c->prefix) && strv_push(&c->v, name) < 0)
+		c->r = -ENOMEM;
+	return MNL_CB_OK;
+}
+
+static int names_cb(const struct nlmsghdr *m, void *data)
+{
+	return mnl_attr_parse(m, sizeof(struct ifinfomsg), name_attr, data);
+}
+
+int nl_link_names(struct nl *nl, const char *prefix, char ***ret, struct husk_error **err)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *h;
+	struct names_ctx c = {prefix, strv_new(), 0};
+	int r;
+
+	if (!c.v)
+		return error_set(err, ENOMEM, "out of memory");
+	h = msg_new(nl, buf, RTM_GETLINK, NLM_F_DUMP);
+	h->nlmsg_flags &= ~NLM_F_ACK;
+	put_ifinfo(h);
+	r = transact(nl, h, names_cb, &c);
+	if (r == 0)
+		r = c.r;
+	if (r < 0) {
+		strv_free(c.v);
+		return error_set_errno(err, -r, "list the network interfaces");
+	}
+	*ret = c.v;
 	return 0;
 }
 

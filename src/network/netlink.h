@@ -38,6 +38,9 @@ int nl_veth_add(struct nl *nl, const char *name, const char *peer, int peer_netn
 int nl_link_up(struct nl *nl, const char *name, const char *master, struct husk_error **err);
 /* Delete a link (a veth takes its peer along). -ENODEV when absent. */
 int nl_link_del(struct nl *nl, const char *name, struct husk_error **err);
+/* The names of the links whose name starts with prefix (a new
+ * NULL-terminated vector). */
+int nl_link_names(struct nl *nl, const char *prefix, char ***ret, struct husk_error **err);
 /* The MAC address of a link, "02:42:ac:11:00:02". */
 int nl_link_mac(struct nl *nl, const char *name, char ret[18], struct husk_error **err);
 

@@ -3,7 +3,6 @@
  * in the container's endpoint so they are withdrawn on stop, also after
  * a daemon restart. Leak checks for `system check` are here too. */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,25 +281,6 @@ int ports_unpublish(struct networks *n, const char *container_id, struct husk_er
 	return r;
 }
 
-/* Host links named like our veths ("vhusk" + 8 hex). */
-static int our_veths(char ***ret)
-{
-	DIR *d = opendir("/sys/class/net");
-	struct dirent *de;
-
-	*ret = strv_new();
-	if (!d || !*ret) {
-		if (d)
-			closedir(d);
-		return -errno;
-	}
-	while ((de = readdir(d)))
-		if (startswith(de->d_name, "vhusk") && strlen(de->d_name) == 13)
-			strv_push(ret, de->d_name);
-	closedir(d);
-	return 0;
-}
-
 int networks_check(struct networks *n, char *const *live, json_t **ret, struct husk_error **err)
 {
 	_cleanup_(json_decrefp) json_t *out = json_array();
@@ -308,8 +288,18 @@ int networks_check(struct networks *n, char *const *live, json_t **ret, struct h
 	const char *key;
 	json_t *ep;
 
-	if (!out || our_veths(&veths) < 0)
+	_cleanup_(nl_closep) struct nl *nl = NULL;
+	int r;
+
+	if (!out)
 		return error_set(err, ENOMEM, "out of memory");
+	/* the links of this namespace, where the bridges are (not sysfs,
+	 * which shows the namespace it was mounted in) */
+	r = nl_open(-1, &nl, err);
+	if (r == 0)
+		r = nl_link_names(nl, "vhusk", &veths, err);
+	if (r < 0)
+		return r;
 	pthread_mutex_lock(&n->lock);
 	json_object_foreach (n->eps, key, ep) {
 		const char *cid = json_string_value(json_object_get(ep, "ContainerID"));

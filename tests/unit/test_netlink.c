@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "base/fs.h"
+#include "base/str.h"
 #include "network/netlink.h"
 
 struct fx {
@@ -112,6 +113,12 @@ static void test_bridge_veth_address_route(void **state)
 	assert_int_equal(nl_link_index(na, "eth0"), -ENODEV);
 	assert_true(nl_link_index(nb, "eth0") > 0);
 	assert_int_equal(nl_link_up(na, "vethtest0", "husktest0", &err), 0);
+	char **names = NULL;
+	assert_int_equal(nl_link_names(na, "vethtest", &names, &err), 0);
+	assert_non_null(names[0]);
+	assert_string_equal(names[0], "vethtest0");
+	assert_null(names[1]);
+	strv_free(names);
 	assert_int_equal(nl_link_up(nb, "lo", NULL, &err), 0);
 	assert_int_equal(nl_link_up(nb, "eth0", NULL, &err), 0);
 	inet_pton(AF_INET, "10.199.0.2", &addr);
