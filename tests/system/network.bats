@@ -219,4 +219,21 @@ socketserver.TCPServer(("10.251.0.2", 9000), H).handle_request()' &
 	assert_output 0
 	run bash -c "ls $HUSK_DATA_ROOT/network/endpoints | wc -l"
 	assert_output 0
+	run husk system check
+	assert_success
+}
+
+@test "system check reports a leaked endpoint" {
+	husk run -d --name leak busybox sleep 60 >/dev/null
+	local pid
+	pid=$(husk inspect -f '{{.State.Pid}}' leak)
+	# the endpoint record of a container that is not running any more
+	cp "$HUSK_DATA_ROOT"/network/endpoints/"$(husk inspect -f '{{.Id}}' leak)"_*.json \
+		"$HUSK_DATA_ROOT/network/endpoints/$(printf '%064d' 7)_x.json"
+	husk rm -f leak >/dev/null
+	[ -n "$pid" ]
+	huskd_stop
+	huskd_start
+	run husk system check
+	assert_output --partial 'which is not running'
 }
