@@ -25,11 +25,15 @@ start_husk
 start_docker
 start_podman
 
-rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
-# mean RSS (KiB) of the processes whose command line matches $1
+rss_kb() {
+	local r
+	r=$(awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null)
+	echo "${r:-0}"
+}
+# mean RSS (KiB) of the processes named $1 (the kernel's 15-character comm)
 mean_rss() {
 	local pids n=0 sum=0 p
-	pids=$(pgrep -f -- "$1" || true)
+	pids=$(pgrep -x -- "$1" || true)
 	for p in $pids; do
 		sum=$((sum + $(rss_kb "$p")))
 		n=$((n + 1))
@@ -41,22 +45,25 @@ now() { date +%s.%N; }
 husk_idle=$(rss_kb "$(cat "$DIR/run/huskd.pid")")
 docker_idle=$(($(rss_kb "$(cat "$DIR/docker.pid")") + $(rss_kb "$(pgrep -f "containerd --config $DIR/dx" | head -1)")))
 
-start_n() { # label, then the command prefix to run a detached container
+start_n() { # label, then a command whose argument NAME becomes d1, d2, ...
 	local label=$1 t0 t1
 	shift
 	t0=$(now)
-	for i in $(seq 1 "$N"); do "$@" "d$i" >/dev/null; done
+	for i in $(seq 1 "$N"); do
+		"${@/#NAME/d$i}" >/dev/null
+	done
 	t1=$(now)
 	echo "$label: started $N containers in $(echo "$t1 - $t0" | bc) s" >&2
 	echo "$t1 - $t0" | bc
 }
-t_husk=$(start_n husk $HUSK run -d --network none busybox:latest sleep 3600 --name)
-t_docker=$(start_n docker $DOCKER run -d --network none busybox:latest sleep 3600 --name)
-t_podman=$(start_n podman $PODMAN run -d --network none $PODMAN_RUN_OPTS busybox:latest sleep 3600 --name)
+t_husk=$(start_n husk $HUSK run -d --name NAME --network none busybox:latest sleep 3600)
+t_docker=$(start_n docker $DOCKER run -d --name NAME --network none busybox:latest sleep 3600)
+t_podman=$(start_n podman $PODMAN run -d --name NAME --network none $PODMAN_RUN_OPTS busybox:latest sleep 3600)
+running=$($HUSK ps -q | wc -l)
 husk_busy=$(rss_kb "$(cat "$DIR/run/huskd.pid")")
-mon_husk=$(mean_rss "husk-monitor")
-mon_docker=$(mean_rss "containerd-shim-runc-v2 -namespace moby")
-mon_podman=$(mean_rss "conmon .*$DIR/pr")
+mon_husk=$(mean_rss husk-monitor)
+mon_docker=$(mean_rss containerd-shim)
+mon_podman=$(mean_rss conmon)
 docker_busy=$(($(rss_kb "$(cat "$DIR/docker.pid")") + $(rss_kb "$(pgrep -f "containerd --config $DIR/dx" | head -1)")))
 $HUSK rm -f $($HUSK ps -aq) >/dev/null
 
@@ -66,5 +73,5 @@ ps_ms=$(jq '.results[0].mean * 1000 | round' "$DIR/ps.json")
 
 echo "huskd RSS: idle $((husk_idle / 1024)) MB, $N running $((husk_busy / 1024)) MB; dockerd+containerd: idle $((docker_idle / 1024)) MB, $N running $((docker_busy / 1024)) MB"
 echo "per-container keeper RSS: husk-monitor $mon_husk KiB, containerd-shim-runc-v2 $mon_docker KiB, conmon $mon_podman KiB"
-echo "start $N: husk $t_husk s, docker $t_docker s, podman $t_podman s"
+echo "start $N (husk has $running running): husk $t_husk s, docker $t_docker s, podman $t_podman s"
 echo "husk ps -a with $PS_N containers: $ps_ms ms"
