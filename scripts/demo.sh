@@ -125,7 +125,14 @@ step "11. Limits from the kernel: --memory and --cpus, read back from inside the
 # shellcheck disable=SC2016 # expanded inside the container
 show husk run --rm --memory 64m --cpus 0.5 --pids-limit 32 busybox sh -c 'echo memory limit: $(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max); echo cpu quota/period: $(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null)/$(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us 2>/dev/null || cat /sys/fs/cgroup/cpu.max); echo pids max: $(cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max)'
 
-step "12. Distribute: husk-registry, a private registry; push from this daemon, pull on a second one (another computer)"
+step "12. Networking: a web server published on port 1234 of the host"
+show husk run -d --name web -p 1234:8080 busybox sh -c 'mkdir -p /www && echo hello from a husk container >/www/index.html && exec httpd -f -p 8080 -h /www'
+sleep 0.5
+show husk port web
+show curl -s http://localhost:1234/
+show husk rm -f web
+
+step "13. Distribute: husk-registry, a private registry; push from this daemon, pull on a second one (another computer)"
 husk-registry serve --addr 127.0.0.1:5999 --root "$DEMO/registry" >"$DEMO/registry.log" 2>&1 &
 REG_PID=$!
 sleep 0.5
