@@ -1,8 +1,11 @@
 /* cli.c — global flags, command lookup, help and error reporting. */
 #include <string.h>
 
+#include "api/client.h"
+#include "base/json.h"
 #include "base/str.h"
 #include "cli/cli.h"
+#include "cli/table.h"
 #include "husk-config.h"
 
 #define DEFAULT_EXEC_ROOT "/run/husk"
@@ -237,4 +240,40 @@ int cli_main(int argc, char **argv)
 	free(cli.default_host);
 	fflush(cli.out);
 	return r;
+}
+
+int cli_inspect_each(struct cli *cli, char *const *names, const char *path_fmt,
+                     const char *missing_fmt, const char *fmt, const struct table_column *headers,
+                     struct husk_error **err)
+{
+	_cleanup_json_ json_t *all = json_array();
+	int status = 0;
+
+	if (!all)
+		return error_set(err, ENOMEM, "out of memory");
+	STRV_FOREACH (name, names) {
+		_cleanup_free_ char *e = api_client_escape(*name), *path = NULL;
+		_cleanup_error_ struct husk_error *one = NULL;
+		json_t *doc = NULL;
+
+		path = e ? str_printf(path_fmt, e) : NULL;
+		if (!path || cli_get(cli, path, &doc, &one) < 0) {
+			if (path && missing_fmt)
+				fprintf(cli->errout, missing_fmt, *name);
+			else
+				fprintf(cli->errout, "%s",
+				        one ? error_message(one) : "out of memory");
+			fputc('\n', cli->errout);
+			status = 1;
+			continue;
+		}
+		json_array_append_new(all, doc);
+	}
+	if (fmt) {
+		int r = table_render(cli->out, fmt, NULL, headers, all, err);
+		return r < 0 ? r : status;
+	}
+	_cleanup_free_ char *text = json_dumps(all, JSON_INDENT(4));
+	fprintf(cli->out, "%s\n", text ? text : "[]");
+	return status;
 }

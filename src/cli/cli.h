@@ -53,6 +53,14 @@ int cli_connect(struct cli *cli, struct api_client **ret, struct husk_error **er
 /* GET path (connecting, and starting huskd, first as cli_connect does)
  * and parse the JSON reply into *ret. */
 int cli_get(struct cli *cli, const char *path, json_t **ret, struct husk_error **err);
+/* `inspect` of several objects: GET path_fmt (one %s, the escaped name)
+ * for each name, then print them as a JSON array or through the --format
+ * template fmt. A name the daemon does not know prints missing_fmt (one
+ * %s, the name; NULL: the daemon's message) and makes the status 1. */
+struct table_column;
+int cli_inspect_each(struct cli *cli, char *const *names, const char *path_fmt,
+                     const char *missing_fmt, const char *fmt, const struct table_column *headers,
+                     struct husk_error **err);
 
 /* autostart.c: start huskd in the background and wait for its socket. */
 int cli_autostart(struct cli *cli, struct husk_error **err);

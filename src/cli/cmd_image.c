@@ -271,30 +271,8 @@ int cmd_history(struct cli *cli, const struct cli_command *cmd, const struct fla
 int cmd_image_inspect(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
                       struct husk_error **err)
 {
-	_cleanup_json_ json_t *all = json_array();
-	const char *fmt = flags_string(f, "format");
-	int status = 0;
-
-	STRV_FOREACH (name, flags_args(f)) {
-		_cleanup_free_ char *e = escaped(*name), *path = NULL;
-		_cleanup_error_ struct husk_error *one = NULL;
-		json_t *doc = NULL;
-
-		path = e ? str_printf("/images/%s/json", e) : NULL;
-		if (!path || cli_get(cli, path, &doc, &one) < 0) {
-			fprintf(cli->errout, "Error: No such image: %s\n", *name);
-			status = 1;
-			continue;
-		}
-		json_array_append_new(all, doc);
-	}
-	if (fmt) {
-		int r = table_render(cli->out, fmt, NULL, image_headers, all, err);
-		return r < 0 ? r : status;
-	}
-	_cleanup_free_ char *text = json_dumps(all, JSON_INDENT(4));
-	fprintf(cli->out, "%s\n", text ? text : "[]");
-	return status;
+	return cli_inspect_each(cli, flags_args(f), "/images/%s/json", "Error: No such image: %s",
+	                        flags_string(f, "format"), image_headers, err);
 }
 
 int cmd_image_prune(struct cli *cli, const struct cli_command *cmd, const struct flags *f,

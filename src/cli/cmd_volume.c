@@ -214,32 +214,8 @@ int cmd_volume_ls(struct cli *cli, const struct cli_command *cmd, const struct f
 int cmd_volume_inspect(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
                        struct husk_error **err)
 {
-	_cleanup_json_ json_t *all = json_array();
-	const char *fmt = flags_string(f, "format");
-	int status = 0;
-
-	if (!all)
-		return error_set(err, ENOMEM, "out of memory");
-	STRV_FOREACH (name, flags_args(f)) {
-		_cleanup_free_ char *e = api_client_escape(*name), *path = NULL;
-		_cleanup_error_ struct husk_error *one = NULL;
-		json_t *doc = NULL;
-
-		path = e ? str_printf("/volumes/%s", e) : NULL;
-		if (!path || cli_get(cli, path, &doc, &one) < 0) {
-			fprintf(cli->errout, "%s\n", one ? error_message(one) : "out of memory");
-			status = 1;
-			continue;
-		}
-		json_array_append_new(all, doc);
-	}
-	if (fmt) {
-		int r = table_render(cli->out, fmt, NULL, volume_headers, all, err);
-		return r < 0 ? r : status;
-	}
-	_cleanup_free_ char *text = json_dumps(all, JSON_INDENT(4));
-	fprintf(cli->out, "%s\n", text ? text : "[]");
-	return status;
+	return cli_inspect_each(cli, flags_args(f), "/volumes/%s", NULL, flags_string(f, "format"),
+	                        volume_headers, err);
 }
 
 int cmd_volume_rm(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
