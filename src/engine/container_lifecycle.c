@@ -234,14 +234,42 @@ static char *netns_path_of(const struct ctr *c)
 	return str_printf("%s/netns/%s", c->cs->e->cfg.exec_root, c->id);
 }
 
-/* Withdraw what network_up made: ports, endpoints, the namespace. */
+/* Whether a running container joined c's network namespace
+ * (--network container:c): then the namespace outlives c's run. */
+static bool netns_joined(struct ctr *c)
+{
+	struct containers *cs = c->cs;
+	bool joined = false;
+
+	pthread_mutex_lock(&cs->lock);
+	for (size_t i = 0; i < cs->n && !joined; i++) {
+		struct ctr *o = cs->v[i];
+		const char *m = json_string_value(json_object_get(o->host_config, "NetworkMode"));
+		const char *key = m ? startswith(m, "container:") : NULL;
+		struct ctr *target = NULL;
+
+		if (o == c || !key || !ctr_is_running(o))
+			continue;
+		if (ctr_lookup_locked(cs, key, &target, NULL) == 0) {
+			joined = target == c;
+			ctr_unref(target);
+		}
+	}
+	pthread_mutex_unlock(&cs->lock);
+	return joined;
+}
+
+/* Withdraw what network_up made: ports, endpoints, the namespace. Unless
+ * another container shares it, the namespace dies with the run and the
+ * kernel deletes its veths itself, off the stop path. */
 static void network_down(struct ctr *c)
 {
 	struct networks *n = c->cs->e->networks;
 	_cleanup_free_ char *path = netns_path_of(c);
 	_cleanup_error_ struct husk_error *err = NULL;
 
-	if (ports_unpublish(n, c->id, &err) < 0 || network_disconnect_all(n, c->id, &err) < 0)
+	if (ports_unpublish(n, c->id, &err) < 0 ||
+	    network_disconnect_all(n, c->id, !netns_joined(c), &err) < 0)
 		log_warn("container %.12s: %s", c->id, error_message(err));
 	if (path)
 		netns_remove(path, NULL);

@@ -178,15 +178,17 @@ static json_t *settings_json(json_t *ep)
 	        json_object_get(ep, "MacAddress"), "DriverOpts");
 }
 
-/* Undo what connect did for ep (any part may be missing). Lock held. */
-static void ep_teardown(struct networks *n, json_t *net, json_t *ep, const char *key)
+/* Undo what connect did for ep (any part may be missing); keep_link leaves
+ * the veth to its dying namespace. Lock held. */
+static void ep_teardown(struct networks *n, json_t *net, json_t *ep, const char *key,
+                        bool keep_link)
 {
 	_cleanup_(nl_closep) struct nl *nl = NULL;
 	_cleanup_(ipam_freep) struct ipam *ipam = NULL;
 	_cleanup_free_ char *k = strdup(key);
 
 	ports_unpublish_record(n, ep);
-	if (nl_open(-1, &nl, NULL) == 0)
+	if (!keep_link && nl_open(-1, &nl, NULL) == 0)
 		nl_link_del(nl, json_string_value(json_object_get(ep, "Veth")), NULL);
 	if (net && net_ipam_open(n, net, &ipam, NULL) == 0)
 		ipam_release(ipam, json_string_value(json_object_get(ep, "ContainerID")), NULL);
@@ -248,6 +250,13 @@ static int connect_locked(struct networks *n, json_t *net, const char *netns_pat
 		r = nl_open(-1, &nl, err);
 	if (r == 0)
 		r = nl_veth_add(nl, veth, ifname, nsfd, n->cfg.mtu, err);
+	if (r == -EEXIST) {
+		/* the veth of this endpoint's previous run, whose namespace the
+		 * kernel has not finished dismantling */
+		error_clear(err);
+		nl_link_del(nl, veth, NULL);
+		r = nl_veth_add(nl, veth, ifname, nsfd, n->cfg.mtu, err);
+	}
 	if (r == 0)
 		r = nl_link_up(nl, veth,
 		               json_string_value(json_object_get(json_object_get(net, "Options"),
@@ -260,7 +269,7 @@ static int connect_locked(struct networks *n, json_t *net, const char *netns_pat
 		r = net_record_save(n, "endpoints", key, ep, err);
 	}
 	if (r < 0) {
-		ep_teardown(n, net, ep, key);
+		ep_teardown(n, net, ep, key, false);
 		return r;
 	}
 	endpoint_hosts_refresh(n, net_id);
@@ -311,7 +320,7 @@ int network_disconnect(struct networks *n, const char *name, const char *contain
 	ep = json_object_get(n->eps, key);
 	if (ep) {
 		json_incref(ep);
-		ep_teardown(n, net, ep, key);
+		ep_teardown(n, net, ep, key, false);
 		json_decref(ep);
 		endpoint_hosts_refresh(n, net_id);
 	}
@@ -320,7 +329,8 @@ out:
 	return r;
 }
 
-int network_disconnect_all(struct networks *n, const char *container_id, struct husk_error **err)
+int network_disconnect_all(struct networks *n, const char *container_id, bool netns_dying,
+                           struct husk_error **err)
 {
 	_cleanup_strv_ char **keys = strv_new();
 	const char *key;
@@ -336,7 +346,7 @@ int network_disconnect_all(struct networks *n, const char *container_id, struct 
 		ep = json_incref(json_object_get(n->eps, *k));
 		_cleanup_free_ char *net_id =
 		        strdup(json_string_value(json_object_get(ep, "NetworkID")));
-		ep_teardown(n, json_object_get(n->nets, net_id), ep, *k);
+		ep_teardown(n, json_object_get(n->nets, net_id), ep, *k, netns_dying);
 		json_decref(ep);
 		if (net_id)
 			endpoint_hosts_refresh(n, net_id);

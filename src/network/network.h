@@ -75,8 +75,12 @@ int network_connect(struct networks *n, const char *name, const char *netns_path
  * Not connected is fine. */
 int network_disconnect(struct networks *n, const char *name, const char *container_id,
                        struct husk_error **err);
-/* Disconnect the container from every network it is on. */
-int network_disconnect_all(struct networks *n, const char *container_id, struct husk_error **err);
+/* Disconnect the container from every network it is on. netns_dying: the
+ * container's namespace is about to go with nothing else in it, so its
+ * veths are left for the kernel to delete with it (a synchronous veth
+ * deletion waits for RCU grace periods, tens of milliseconds). */
+int network_disconnect_all(struct networks *n, const char *container_id, bool netns_dying,
+                           struct husk_error **err);
 
 /* ---- published ports ---- */
 /* Publish HostConfig.PortBindings ({"8080/tcp":[{"HostIp":"","HostPort":"1234"}]}) and,

@@ -281,23 +281,57 @@ int ports_unpublish(struct networks *n, const char *container_id, struct husk_er
 	return r;
 }
 
+/* The vhusk links no endpoint record knows. */
+static int veths_unknown(struct networks *n, struct nl *nl, char ***ret, struct husk_error **err)
+{
+	_cleanup_strv_ char **veths = NULL, **out = strv_new();
+	const char *key;
+	json_t *ep;
+	int r;
+
+	if (!out)
+		return error_set(err, ENOMEM, "out of memory");
+	r = nl_link_names(nl, "vhusk", &veths, err);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&n->lock);
+	STRV_FOREACH (v, veths) {
+		bool known = false;
+		json_object_foreach (n->eps, key, ep)
+			known |= streq(json_string_value(json_object_get(ep, "Veth")), *v);
+		if (!known && strv_push(&out, *v) < 0)
+			r = error_set(err, ENOMEM, "out of memory");
+	}
+	pthread_mutex_unlock(&n->lock);
+	if (r == 0)
+		*ret = TAKE_PTR(out);
+	return r;
+}
+
 int networks_check(struct networks *n, char *const *live, json_t **ret, struct husk_error **err)
 {
 	_cleanup_(json_decrefp) json_t *out = json_array();
 	_cleanup_strv_ char **veths = NULL;
+	_cleanup_(nl_closep) struct nl *nl = NULL;
 	const char *key;
 	json_t *ep;
-
-	_cleanup_(nl_closep) struct nl *nl = NULL;
 	int r;
 
 	if (!out)
 		return error_set(err, ENOMEM, "out of memory");
 	/* the links of this namespace, where the bridges are (not sysfs,
-	 * which shows the namespace it was mounted in) */
+	 * which shows the namespace it was mounted in); the veths of a
+	 * namespace that just died linger until the kernel has dismantled it,
+	 * so unknown ones are looked at again for up to a second */
 	r = nl_open(-1, &nl, err);
-	if (r == 0)
-		r = nl_link_names(nl, "vhusk", &veths, err);
+	for (int i = 0; r == 0 && i < 20; i++) {
+		strv_free(veths);
+		veths = NULL;
+		r = veths_unknown(n, nl, &veths, err);
+		if (r < 0 || !veths[0])
+			break;
+		usleep(50 * 1000);
+	}
 	if (r < 0)
 		return r;
 	pthread_mutex_lock(&n->lock);
@@ -310,15 +344,9 @@ int networks_check(struct networks *n, char *const *live, json_t **ret, struct h
 			                     "which is not running",
 			                     json_string_value(json_object_get(ep, "Veth")), cid));
 	}
-	STRV_FOREACH (v, veths) {
-		bool known = false;
-		json_object_foreach (n->eps, key, ep)
-			known |= streq(json_string_value(json_object_get(ep, "Veth")), *v);
-		if (!known)
-			json_array_append_new(out,
-			                      json_sprintf("interface %s has no endpoint", *v));
-	}
 	pthread_mutex_unlock(&n->lock);
+	STRV_FOREACH (v, veths)
+		json_array_append_new(out, json_sprintf("interface %s has no endpoint", *v));
 	*ret = TAKE_PTR(out);
 	return 0;
 }

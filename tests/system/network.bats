@@ -211,6 +211,12 @@ socketserver.TCPServer(("10.251.0.2", 9000), H).handle_request()' &
 		husk wait cyc >/dev/null
 	done
 	husk rm cyc
+	# the last run's veth goes with its namespace, which the kernel
+	# dismantles in the background
+	for _ in $(seq 1 40); do
+		[ "$(ip -o link | grep -c vhusk || true)" = "$veths" ] && break
+		sleep 0.05
+	done
 	run bash -c "ip -o link | grep -c vhusk"
 	assert_output "$veths"
 	run nft list table ip husk

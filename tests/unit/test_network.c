@@ -250,8 +250,8 @@ static void test_endpoint_and_published_port(void **state)
 	/* a daemon restart: the endpoint records are read back and undone */
 	networks_free(n);
 	n = open_networks();
-	assert_int_equal(network_disconnect_all(n, id1, &err), 0);
-	assert_int_equal(network_disconnect_all(n, id2, &err), 0);
+	assert_int_equal(network_disconnect_all(n, id1, false, &err), 0);
+	assert_int_equal(network_disconnect_all(n, id2, false, &err), 0);
 	assert_int_equal(nat_port_count(nat, &count, &err), 0);
 	assert_int_equal(count, 0);
 	_cleanup_(nl_closep) struct nl *nl = NULL;
