@@ -41,7 +41,8 @@ struct api_server {
 	int shutdown_fd; /* eventfd, readable once stopping */
 	pthread_mutex_t lock;
 	pthread_cond_t idle;
-	unsigned hijacks; /* running hijack threads */
+	unsigned hijacks;  /* running hijack threads */
+	uint64_t requests; /* atomic: requests begun */
 };
 
 struct reply_header {
@@ -783,6 +784,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req = request_new(cls, conn, method, url);
 		if (!req)
 			return MHD_NO;
+		__atomic_add_fetch(&req->srv->requests, 1, __ATOMIC_RELAXED);
 		*con_cls = req;
 		request_route(req);
 		if (req->route && (req->route->flags & API_ROUTE_STREAM_BODY) &&
@@ -1070,6 +1072,11 @@ static struct MHD_Daemon *listener_start(struct api_server *s, struct listener *
 	        on_mhd_log, s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
 	        MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024), MHD_OPTION_CONNECTION_TIMEOUT,
 	        0u, MHD_OPTION_ARRAY, l->tls_cert ? tls : tls + 3, MHD_OPTION_END);
+}
+
+uint64_t api_server_requests(const struct api_server *s)
+{
+	return __atomic_load_n(&s->requests, __ATOMIC_RELAXED);
 }
 
 int api_server_start(struct api_server *s, struct husk_error **err)

@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "base/error.h"
 
 #define API_VERSION_MAX      143 /* 1.43 */
@@ -73,6 +74,8 @@ unsigned api_server_port(const struct api_server *s, size_t n);
 int api_server_listen_fd(struct api_server *s, int fd, struct husk_error **err);
 /* Start serving every listener. */
 int api_server_start(struct api_server *s, struct husk_error **err);
+/* How many requests the server has begun to answer, ever. */
+uint64_t api_server_requests(const struct api_server *s);
 /* Stop accepting, tell streams to end (api_shutdown_fd becomes readable),
  * wait for connections, remove socket files. */
 void api_server_stop(struct api_server *s);

@@ -13,11 +13,15 @@
 #include "api/server.h"
 #include "base/fs.h"
 #include "base/log.h"
+#include "base/memshed.h"
 #include "base/str.h"
 #include "cli/flags.h"
 #include "engine/containers.h"
 #include "engine/engine.h"
 #include "husk-config.h"
+
+/* seconds without a request after which huskd sheds memory */
+#define IDLE_SHED_SECONDS 5
 
 static const struct flag_spec huskd_flags[] = {
         {"host", 'H', FLAG_LIST, NULL, "Daemon socket(s) to connect to", NULL},
@@ -303,9 +307,13 @@ static void reload_config(const struct engine *e)
 	engine_config_release(&fresh);
 }
 
-/* Serve until SIGTERM/SIGINT. */
-static void wait_for_signals(const struct engine *e)
+/* Serve until SIGTERM/SIGINT. After each quiet spell that followed
+ * requests (and once after start-up) the daemon sheds the code and heap
+ * they used from its resident set. */
+static void wait_for_signals(const struct engine *e, const struct api_server *srv)
 {
+	const struct timespec quiet = {.tv_sec = IDLE_SHED_SECONDS};
+	uint64_t shed_at = UINT64_MAX;
 	sigset_t set;
 	int sig = 0;
 
@@ -314,7 +322,15 @@ static void wait_for_signals(const struct engine *e)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	for (;;) {
-		if (sigwait(&set, &sig) != 0)
+		sig = sigtimedwait(&set, NULL, &quiet);
+		if (sig < 0 && errno == EAGAIN) {
+			uint64_t n = api_server_requests(srv);
+			if (n != shed_at)
+				memshed(true);
+			shed_at = n;
+			continue;
+		}
+		if (sig < 0)
 			continue;
 		if (sig != SIGHUP)
 			break;
@@ -353,7 +369,7 @@ static int run_daemon(struct engine_config *cfg, struct husk_error **err)
 		log_info("huskd %s started (pid %d, data root %s, storage driver %s, cgroups %s)",
 		         HUSK_VERSION, getpid(), e->cfg.data_root, e->storage_driver,
 		         cgroup_mode_name(e->cgroups.mode));
-		wait_for_signals(e);
+		wait_for_signals(e, srv);
 	}
 	api_server_free(srv);
 	/* with live-restore (the default) containers outlive the daemon;

@@ -11,6 +11,7 @@
 
 #include "base/fs.h"
 #include "base/json.h"
+#include "base/memshed.h"
 #include "base/str.h"
 #include "engine/monitor_proc.h"
 #include "runtime/console.h"
@@ -496,11 +497,12 @@ static void dispatch(struct mon *m, struct slots *s)
 void mon_loop(struct mon *m)
 {
 	struct slots *s = calloc(1, sizeof(*s));
+	bool busy = false;
 
 	if (!s)
 		return;
 	for (;;) {
-		int timeout = -1;
+		int timeout = busy ? MON_IDLE_MS : -1, n;
 
 		if (m->exited) {
 			int64_t left = m->exit_mono + MON_DRAIN_MS - mon_now_ms();
@@ -509,11 +511,20 @@ void mon_loop(struct mon *m)
 			timeout = (int)left;
 		}
 		build(m, s);
-		if (poll(s->p, s->n, timeout) < 0) {
+		n = poll(s->p, s->n, timeout);
+		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
+		if (n == 0 && busy && !m->exited) {
+			/* quiet again: what the work faulted in goes out of our
+			 * resident set until it is needed */
+			memshed(false);
+			busy = false;
+			continue;
+		}
+		busy = true;
 		dispatch(m, s);
 	}
 	free(s);

@@ -2,8 +2,6 @@
  * the container (or prepare the exec) with the stdio it holds, report
  * ready, serve (monitor_loop.c), then record the exit and clean up. */
 #include <fcntl.h>
-#include <link.h>
-#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -15,6 +13,7 @@
 #include "base/fs.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "base/memshed.h"
 #include "base/str.h"
 #include "engine/monitor_proc.h"
 #include "runtime/cgroup.h"
@@ -315,7 +314,7 @@ int mon_start(struct mon *m, struct husk_error **err)
 	r = m->exec_mode ? start_exec(m, err) : container_start(&m->rt, m->c->id, err);
 	if (r == 0) {
 		m->started = true;
-		mon_shed_memory(); /* start parsed the spec again: more code run once */
+		memshed(false); /* start parsed the spec again: more code run once */
 		return 0;
 	}
 	/* the exit record says why */
@@ -382,38 +381,6 @@ static void report(int fd, struct mon *m, const struct husk_error *e)
 		(void)write_all(fd, "\n", 1);
 	}
 	safe_close(fd);
-}
-
-/* Our read-only segments (text, rodata) out of our page tables: the
- * runtime's create code touched most of them once and never will again;
- * what the loop needs faults back in from the page cache. The writable
- * segment (with RELRO inside it) is left alone. */
-static int drop_segments(struct dl_phdr_info *info, size_t size, void *data)
-{
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-
-	(void)size;
-	(void)data;
-	if (info->dlpi_name && info->dlpi_name[0])
-		return 0; /* the vdso, or a shared library */
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t start = info->dlpi_addr + ph->p_vaddr, end = start + ph->p_memsz;
-		if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W))
-			continue;
-		start = (start + page - 1) & ~(page - 1);
-		end &= ~(page - 1);
-		if (end > start)
-			madvise((void *)start, end - start, MADV_DONTNEED);
-	}
-	return 1;
-}
-
-/* One monitor per container: its resident size is per container. */
-void mon_shed_memory(void)
-{
-	malloc_trim(0);
-	dl_iterate_phdr(drop_segments, NULL);
 }
 
 static void mon_release(struct mon *m)
@@ -506,7 +473,8 @@ int monitor_main(const struct monitor_config *c, int ready_fd)
 		return 1;
 	}
 	report(ready_fd, m, NULL);
-	mon_shed_memory();
+	/* the runtime's create code ran once: out of the resident set */
+	memshed(false);
 	mon_loop(m);
 	mon_finish(m);
 	mon_release(m);

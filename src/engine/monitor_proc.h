@@ -13,6 +13,7 @@
 #define MON_CLIENT_Q_MAX (1u << 20) /* output queued for one attacher before it is dropped */
 #define MON_STDIN_Q      16384      /* stdin bytes held while the container does not read */
 #define MON_DRAIN_MS     2000       /* output read after the exit before giving up on EOF */
+#define MON_IDLE_MS      1000       /* quiet time after which the monitor sheds memory */
 #define MON_FLUSH_MS     2000       /* time given to clients to take the last output */
 #define MON_IO_CHUNK     32768
 
@@ -87,5 +88,3 @@ void mon_client_drop(struct mon *m, struct mon_client *cl);
 /* Send as much of the queue as the socket takes; false on a dead peer. */
 bool mon_client_flush(struct mon_client *cl);
 int64_t mon_now_ms(void);
-/* Drop the pages only set-up code touched from the resident set. */
-void mon_shed_memory(void);
