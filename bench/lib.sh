@@ -29,6 +29,7 @@ bench_cleanup() {
 	findmnt -rn -o TARGET | grep "^$DIR/" | sort -r | xargs -r umount -l 2>/dev/null
 	umount -l "$DIR" 2>/dev/null
 	rm -rf "$DIR"
+	[ -n "${DOCKER_BRIDGE:-}" ] && ip link del "$DOCKER_BRIDGE" 2>/dev/null
 }
 
 wait_sock() {
@@ -52,11 +53,15 @@ start_husk() {
 }
 
 # DOCKER: the real docker CLI against Debian's dockerd, started here.
+# start_docker bridge: with its default bridge network and iptables rules
+# (it must not own the host's FORWARD policy, hence no ip-forward);
+# otherwise without any network of its own.
 start_docker() {
+	local net=(--bridge=none --iptables=false --ip6tables=false)
+	[ "${1:-}" = bridge ] && net=(--ip-forward=false) DOCKER_BRIDGE=docker0
 	command -v dockerd >/dev/null || { echo "bench: dockerd is not installed" >&2; return 1; }
 	dockerd --data-root "$DIR/docker" --exec-root "$DIR/dx" -H "unix://$DIR/docker.sock" \
-		--pidfile "$DIR/docker.pid" --bridge=none --iptables=false --ip6tables=false \
-		>>"$DIR/dockerd.log" 2>&1 &
+		--pidfile "$DIR/docker.pid" "${net[@]}" >>"$DIR/dockerd.log" 2>&1 &
 	wait_sock "$DIR/docker.sock"
 	DOCKER="/usr/local/bin/docker -H unix://$DIR/docker.sock"
 	$DOCKER load -q -i "$BUSYBOX_TAR" >/dev/null

@@ -46,15 +46,9 @@ husk_direct=$(rps "http://$CIP:8080/index.html")
 # docker with its default bridge and userland proxy (loopback goes through
 # docker-proxy); it must not own the host's FORWARD policy, hence no ip-forward
 docker_pub=0 podman_pub=0
-if dockerd --help >/dev/null 2>&1; then
-	dockerd --data-root "$DIR/docker" --exec-root "$DIR/dx" -H "unix://$DIR/docker.sock" \
-		--pidfile "$DIR/docker.pid" --ip-forward=false >>"$DIR/dockerd.log" 2>&1 &
-	if wait_sock "$DIR/docker.sock"; then
-		DOCKER="/usr/local/bin/docker -H unix://$DIR/docker.sock"
-		$DOCKER load -q -i "$BUSYBOX_TAR" >/dev/null
-		eval "$DOCKER run -d --name web -p 127.0.0.1:18081:8080 busybox:latest $WEB" >/dev/null
-		docker_pub=$(rps http://127.0.0.1:18081/index.html)
-	fi
+if start_docker bridge; then
+	eval "$DOCKER run -d --name web -p 127.0.0.1:18081:8080 busybox:latest $WEB" >/dev/null
+	docker_pub=$(rps http://127.0.0.1:18081/index.html)
 fi
 start_podman
 eval "$PODMAN run -d --name web $PODMAN_RUN_OPTS -p 127.0.0.1:18082:8080 busybox:latest $WEB" >/dev/null
