@@ -501,10 +501,9 @@ static bool oom_killed(struct mon *m)
 {
 	struct cgroup_layout layout = {0};
 	_cleanup_(cgroup_freep) struct cgroup *cg = open_cgroup(m, &layout);
-	struct cgroup_stats s = {0};
-	bool oom = cg && cgroup_stats(cg, &s, NULL) == 0 && s.oom_kills > 0;
+	uint64_t kills = 0;
+	bool oom = cg && cgroup_oom_kills(cg, &kills) == 0 && kills > 0;
 
-	cgroup_stats_release(&s);
 	cgroup_layout_release(&layout);
 	return oom;
 }

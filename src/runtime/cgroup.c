@@ -873,6 +873,20 @@ int cgroup_stats(struct cgroup *cg, struct cgroup_stats *ret, struct husk_error 
 	return cg->ops->stats(cg, ret, err);
 }
 
+int cgroup_oom_kills(struct cgroup *cg, uint64_t *ret)
+{
+	const struct cgroup_dir *v1 = cgroup_dir_of(cg, "memory"), *v2 = cgroup_dir_of(cg, "");
+	_cleanup_free_ char *text = NULL;
+	int r = -ENOENT;
+
+	*ret = 0;
+	if (v1)
+		r = cg_read(v1->path, "memory.oom_control", &text, NULL);
+	else if (v2)
+		r = cg_read(v2->path, "memory.events", &text, NULL);
+	return r < 0 ? r : cg_kv(text, "oom_kill", ret);
+}
+
 void cgroup_stats_release(struct cgroup_stats *s)
 {
 	free(s->percpu_ns);

@@ -82,6 +82,9 @@ struct cgroup_stats {
 };
 int cgroup_stats(struct cgroup *cg, struct cgroup_stats *ret, struct husk_error **err);
 void cgroup_stats_release(struct cgroup_stats *s);
+/* The OOM kills counted in the cgroup (one small file, not the whole
+ * stats): -errno when the memory controller is not there. */
+int cgroup_oom_kills(struct cgroup *cg, uint64_t *ret);
 
 /* Remove the cgroup directories (after killing what is left inside when
  * `force`); -EBUSY if processes remain and !force. Safe to call twice. */

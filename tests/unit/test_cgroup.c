@@ -764,17 +764,22 @@ static void test_oom_kill(void **state)
 	_cleanup_error_ struct husk_error *err = NULL;
 	struct oci_resources r = {.has_mem_limit = true, .mem_limit = 32 * MiB};
 	struct cgroup_stats s;
+	uint64_t kills = 99;
 	int status;
 
 	need_v1(f, "memory");
 	f->cg = make(f, &f->layout, f->path, 0);
 	apply(f->cg, &r);
+	assert_int_equal(cgroup_oom_kills(f->cg, &kills), 0);
+	assert_int_equal(kills, 0);
 	status = reap(f, spawn(f, f->cg, child_hog, NULL));
 	assert_true(WIFSIGNALED(status));
 	assert_int_equal(WTERMSIG(status), SIGKILL);
 	if (cgroup_stats(f->cg, &s, &err) < 0)
 		fail_msg("cgroup_stats: %s", error_message(err));
 	assert_true(s.oom_kills >= 1);
+	assert_int_equal(cgroup_oom_kills(f->cg, &kills), 0);
+	assert_int_equal(kills, s.oom_kills);
 	assert_int_equal(s.mem_limit, 32 * MiB);
 	assert_true(s.mem_max_usage >= 16 * MiB);
 	cgroup_stats_release(&s);
