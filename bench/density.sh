@@ -15,11 +15,9 @@ export BUILD
 BUILD=$(cd "${1:-$SRC/build}" && pwd)
 N=${N:-100}
 PS_N=${PS_N:-1000}
-for c in hyperfine jq podman dockerd curl; do
-	command -v "$c" >/dev/null || { echo "density.sh: $c is not installed" >&2; exit 1; }
-done
 # shellcheck source=bench/lib.sh
 . "$SRC/bench/lib.sh"
+bench_need hyperfine jq podman dockerd curl
 bench_dir density
 start_husk
 start_docker

@@ -15,11 +15,9 @@ export BUILD
 BUILD=$(cd "${1:-$SRC/build}" && pwd)
 RUNS=${RUNS:-20}
 SECS=${SECS:-5}
-for c in hyperfine jq podman dockerd curl wrk; do
-	command -v "$c" >/dev/null || { echo "net.sh: $c is not installed" >&2; exit 1; }
-done
 # shellcheck source=bench/lib.sh
 . "$SRC/bench/lib.sh"
+bench_need hyperfine jq podman dockerd curl wrk
 bench_dir net
 start_husk
 
@@ -31,11 +29,6 @@ hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$DIR/start.json" \
 WEB="sh -c 'mkdir -p /www && head -c 65536 /dev/zero | tr \"\\\\0\" x >/www/index.html && exec httpd -f -p 8080 -h /www'"
 eval "$HUSK run -d --name web -p 127.0.0.1:18080:8080 busybox:latest $WEB" >/dev/null
 CIP=$($HUSK inspect -f '{{.NetworkSettings.IPAddress}}' web)
-wait_http() {
-	for _ in $(seq 1 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done
-	echo "net.sh: $1 does not answer" >&2
-	return 1
-}
 rps() { # URL → requests per second
 	wait_http "$1"
 	wrk -t 2 -c 32 -d "${SECS}s" "$1" | awk '/^Requests\/sec/ {print $2}'

@@ -13,80 +13,28 @@ BUILD=$(cd "${1:-$SRC/build}" && pwd)
 RUNS=${RUNS:-5}
 PORT=${PORT:-5310}
 REF=127.0.0.1:$PORT/bench:latest
-for c in hyperfine jq podman skopeo docker-registry curl; do
-	command -v "$c" >/dev/null || { echo "pull.sh: $c is not installed" >&2; exit 1; }
-done
-IMG=$("$SRC/bench/mkbenchimage.sh")
-ARCHIVE=$IMG/image.oci.tar
+# shellcheck source=bench/lib.sh
+. "$SRC/bench/lib.sh"
+bench_need hyperfine jq podman skopeo docker-registry curl
+bench_image
 
 # Registry, stores and the skopeo output share one tmpfs: the contenders
 # measure themselves, not the host disk.
-DIR=$(mktemp -d /var/tmp/husk-bench-pull.XXXXXX)
-mount -t tmpfs -o size=6g,mode=0700 husk-bench "$DIR"
-cleanup() {
-	set +e
-	"$DIR/husk-stop" 2>/dev/null
-	[ -f "$DIR/registry.pid" ] && kill "$(cat "$DIR/registry.pid")" 2>/dev/null
-	sleep 0.3
-	findmnt -rn -o TARGET | grep "^$DIR/" | sort -r | xargs -r umount -l 2>/dev/null
-	umount -l "$DIR" 2>/dev/null
-	rm -rf "$DIR"
-}
-trap cleanup EXIT
-
-cat >"$DIR/registry.yml" <<YML
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $DIR/registry
-http:
-  addr: 127.0.0.1:$PORT
-YML
-docker-registry serve "$DIR/registry.yml" >>"$DIR/registry.log" 2>&1 &
-echo $! >"$DIR/registry.pid"
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/v2/" >/dev/null && break; sleep 0.05; done
+bench_dir pull 6g
+start_registry "$PORT"
 skopeo copy -q --dest-tls-verify=false "oci-archive:$ARCHIVE" "docker://$REF"
 
-# husk: a fresh daemon and data root before every run (not timed)
-cat >"$DIR/husk-fresh" <<SH
-#!/bin/bash
-[ -f $DIR/run/huskd.pid ] && kill \$(cat $DIR/run/huskd.pid) 2>/dev/null && sleep 0.3
-findmnt -rn -o TARGET | grep "^$DIR/root" | sort -r | xargs -r umount -l 2>/dev/null
-rm -rf $DIR/root $DIR/run
-mkdir -p $DIR/run
-echo '{}' >$DIR/daemon.json
-$BUILD/huskd --data-root $DIR/root --exec-root $DIR/run --config-file $DIR/daemon.json >>$DIR/huskd.log 2>&1 &
-for _ in \$(seq 1 200); do [ -S $DIR/run/husk.sock ] && exit 0; sleep 0.02; done
-exit 1
-SH
-cat >"$DIR/husk-stop" <<SH
-#!/bin/bash
-[ -f $DIR/run/huskd.pid ] && kill \$(cat $DIR/run/huskd.pid) 2>/dev/null
-exit 0
-SH
-PODMAN="podman --root $DIR/podman/root --runroot $DIR/podman/run --tmpdir $DIR/podman/tmp --storage-driver overlay --cgroup-manager cgroupfs --events-backend file"
-cat >"$DIR/podman-fresh" <<SH
-#!/bin/bash
-findmnt -rn -o TARGET | grep "^$DIR/podman" | sort -r | xargs -r umount -l 2>/dev/null
-rm -rf $DIR/podman
-mkdir -p $DIR/podman/tmp
-SH
+# a fresh daemon and data root, an empty podman store before every run (not timed)
+fresh_store_scripts
 cat >"$DIR/skopeo-fresh" <<SH
 #!/bin/bash
 rm -rf $DIR/skopeo-out
 SH
-chmod +x "$DIR"/husk-fresh "$DIR"/husk-stop "$DIR"/podman-fresh "$DIR"/skopeo-fresh
-export CONTAINERS_CONF=$DIR/containers.conf
-: >"$CONTAINERS_CONF"
+chmod +x "$DIR/skopeo-fresh"
 
 echo "image: $(du -h "$ARCHIVE" | cut -f1) compressed, $(find "$IMG/layers" -name '*.tar.gz' | wc -l) layers, from $REF"
 hyperfine --runs "$RUNS" --export-json "$DIR/r.json" \
-	-n "husk pull" --prepare "$DIR/husk-fresh" \
-	"$BUILD/husk -H unix://$DIR/run/husk.sock pull -q $REF" \
+	-n "husk pull" --prepare "$DIR/husk-fresh" "$HUSK pull -q $REF" \
 	-n "podman pull" --prepare "$DIR/podman-fresh" "$PODMAN pull -q --tls-verify=false $REF" \
 	-n "skopeo copy (no unpack)" --prepare "$DIR/skopeo-fresh" \
 	"skopeo copy -q --src-tls-verify=false docker://$REF dir:$DIR/skopeo-out"

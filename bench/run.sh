@@ -12,11 +12,9 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 export BUILD
 BUILD=$(cd "${1:-$SRC/build}" && pwd)
 RUNS=${RUNS:-20}
-for c in hyperfine jq podman dockerd curl; do
-	command -v "$c" >/dev/null || { echo "run.sh: $c is not installed" >&2; exit 1; }
-done
 # shellcheck source=bench/lib.sh
 . "$SRC/bench/lib.sh"
+bench_need hyperfine jq podman dockerd curl
 bench_dir run
 start_husk
 start_docker bridge

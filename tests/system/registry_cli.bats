@@ -6,6 +6,7 @@
 # CLI drives huskd the same way. Ports 5300-5399 are this file's.
 
 load helpers
+load docker_registry
 
 REG_ANON=127.0.0.1:5301
 REG_AUTH=127.0.0.1:5302
@@ -13,33 +14,16 @@ REG_HUSK=127.0.0.1:5303
 USER_NAME=tester
 USER_PASS='s3cret-Pa55'
 
-# Start docker-registry with a config written here; $1 name, $2 addr,
-# $3 htpasswd file or "".
+# Start docker-registry; $1 name, $2 addr, $3 htpasswd file or "".
 registry_start() {
-	local dir=$HUSK_TEST_DIR/reg-$1
-	mkdir -p "$dir/data"
-	cat >"$dir/config.yml" <<EOF
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $dir/data
-  delete:
-    enabled: true
-http:
-  addr: $2
-EOF
+	local dir=$HUSK_TEST_DIR/reg-$1 auth=
 	if [ -n "$3" ]; then
-		cat >>"$dir/config.yml" <<EOF
-auth:
+		auth="auth:
   htpasswd:
     realm: husk-test
-    path: $3
-EOF
+    path: $3"
 	fi
+	docker_registry_config "$dir" "$2" "$auth"
 	docker-registry serve "$dir/config.yml" >>"$dir/log" 2>&1 &
 	echo $! >"$dir/pid"
 	wait_http "http://$2/v2/"

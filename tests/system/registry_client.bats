@@ -8,6 +8,7 @@
 # in for two computers. Ports 5200-5299 only.
 
 load helpers
+load docker_registry
 
 ANON=127.0.0.1:5201  # anonymous
 AUTH=127.0.0.1:5202  # htpasswd: alice / secret; foreign URLs allowed
@@ -48,25 +49,8 @@ wait_port() {
 
 # A docker-registry named $1 on address $2; $3 is more YAML at the top level.
 start_registry() {
-	local dir=$HUSK_TEST_DIR/$1
-	mkdir -p "$dir/data"
-	cat >"$dir/config.yml" <<EOF
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $dir/data
-  delete:
-    enabled: true
-${3:-}
-EOF
-	if ! grep -q '^http:' "$dir/config.yml"; then
-		printf 'http:\n  addr: "%s"\n  secret: husk-test\n' "$2" >>"$dir/config.yml"
-	fi
-	start_bg "$1" docker-registry serve "$dir/config.yml"
+	docker_registry_config "$HUSK_TEST_DIR/$1" "$2" "${3:-}"
+	start_bg "$1" docker-registry serve "$HUSK_TEST_DIR/$1/config.yml"
 	wait_port "$2"
 }
 
