@@ -33,8 +33,11 @@ __husk_flags() {
 	"system df") echo "--format --help" ;;
 	"system info") echo "--format -f --help" ;;
 	"container attach") echo "--detach-keys --no-stdin --sig-proxy --help" ;;
+	"container cp") echo "--archive -a --follow-link -L --quiet -q --help" ;;
 	"container create") echo "--add-host --attach -a --blkio-weight --cap-add --cap-drop --cgroup-parent --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --device --dns --dns-option --dns-search --domainname --entrypoint --env -e --env-file --expose --group-add --health-cmd --health-interval --health-retries --health-start-interval --health-start-period --health-timeout --hostname -h --init --interactive -i --ipc --kernel-memory --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --memory-swappiness --mount --name --net --net-alias --network --network-alias --no-healthcheck --oom-kill-disable --oom-score-adj --pid --pids-limit --platform --privileged --publish -p --publish-all -P --pull --quiet -q --read-only --restart --rm --runtime --security-opt --shm-size --stop-signal --stop-timeout --sysctl --tmpfs --tty -t --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w --help" ;;
+	"container diff") echo "--help" ;;
 	"container exec") echo "--detach -d --detach-keys --env -e --env-file --interactive -i --privileged --tty -t --user -u --workdir -w --help" ;;
+	"container export") echo "--output -o --help" ;;
 	"container inspect") echo "--format -f --size -s --help" ;;
 	"container kill") echo "--signal -s --help" ;;
 	"container list") echo "--all -a --filter -f --format --last -n --latest -l --no-trunc --quiet -q --size -s --help" ;;
@@ -57,7 +60,10 @@ __husk_flags() {
 	"container update") echo "--blkio-weight --cpu-period --cpu-quota --cpu-rt-period --cpu-rt-runtime --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --kernel-memory --memory -m --memory-reservation --memory-swap --pids-limit --restart --help" ;;
 	"container wait") echo "--help" ;;
 	"attach") echo "--detach-keys --no-stdin --sig-proxy --help" ;;
+	"cp") echo "--archive -a --follow-link -L --quiet -q --help" ;;
 	"create") echo "--add-host --attach -a --blkio-weight --cap-add --cap-drop --cgroup-parent --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --device --dns --dns-option --dns-search --domainname --entrypoint --env -e --env-file --expose --group-add --health-cmd --health-interval --health-retries --health-start-interval --health-start-period --health-timeout --hostname -h --init --interactive -i --ipc --kernel-memory --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --memory-swappiness --mount --name --net --net-alias --network --network-alias --no-healthcheck --oom-kill-disable --oom-score-adj --pid --pids-limit --platform --privileged --publish -p --publish-all -P --pull --quiet -q --read-only --restart --rm --runtime --security-opt --shm-size --stop-signal --stop-timeout --sysctl --tmpfs --tty -t --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w --help" ;;
+	"diff") echo "--help" ;;
+	"export") echo "--output -o --help" ;;
 	"kill") echo "--signal -s --help" ;;
 	"logs") echo "--details --follow -f --since --tail -n --timestamps -t --until --help" ;;
 	"pause") echo "--help" ;;
@@ -123,8 +129,11 @@ __husk_value_flags() {
 	"system df") echo "--format" ;;
 	"system info") echo "--format -f" ;;
 	"container attach") echo "--detach-keys" ;;
+	"container cp") echo "" ;;
 	"container create") echo "--add-host --attach -a --blkio-weight --cap-add --cap-drop --cgroup-parent --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --device --dns --dns-option --dns-search --domainname --entrypoint --env -e --env-file --expose --group-add --health-cmd --health-interval --health-retries --health-start-interval --health-start-period --health-timeout --hostname -h --ipc --kernel-memory --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --memory-swappiness --mount --name --net --net-alias --network --network-alias --oom-score-adj --pid --pids-limit --platform --publish -p --pull --restart --runtime --security-opt --shm-size --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w" ;;
+	"container diff") echo "" ;;
 	"container exec") echo "--detach-keys --env -e --env-file --user -u --workdir -w" ;;
+	"container export") echo "--output -o" ;;
 	"container inspect") echo "--format -f" ;;
 	"container kill") echo "--signal -s" ;;
 	"container list") echo "--filter -f --format --last -n" ;;
@@ -147,7 +156,10 @@ __husk_value_flags() {
 	"container update") echo "--blkio-weight --cpu-period --cpu-quota --cpu-rt-period --cpu-rt-runtime --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --kernel-memory --memory -m --memory-reservation --memory-swap --pids-limit --restart" ;;
 	"container wait") echo "" ;;
 	"attach") echo "--detach-keys" ;;
+	"cp") echo "" ;;
 	"create") echo "--add-host --attach -a --blkio-weight --cap-add --cap-drop --cgroup-parent --cgroupns --cidfile --cpu-period --cpu-quota --cpu-shares -c --cpus --cpuset-cpus --cpuset-mems --device --dns --dns-option --dns-search --domainname --entrypoint --env -e --env-file --expose --group-add --health-cmd --health-interval --health-retries --health-start-interval --health-start-period --health-timeout --hostname -h --ipc --kernel-memory --label -l --label-file --log-driver --log-opt --memory -m --memory-reservation --memory-swap --memory-swappiness --mount --name --net --net-alias --network --network-alias --oom-score-adj --pid --pids-limit --platform --publish -p --pull --restart --runtime --security-opt --shm-size --stop-signal --stop-timeout --sysctl --tmpfs --ulimit --user -u --userns --uts --volume -v --volumes-from --workdir -w" ;;
+	"diff") echo "" ;;
+	"export") echo "--output -o" ;;
 	"kill") echo "--signal -s" ;;
 	"logs") echo "--since --tail -n --until" ;;
 	"pause") echo "" ;;
@@ -213,8 +225,11 @@ __husk_args() {
 	"system df") echo "none" ;;
 	"system info") echo "none" ;;
 	"container attach") echo "container" ;;
+	"container cp") echo "container" ;;
 	"container create") echo "image" ;;
+	"container diff") echo "container" ;;
 	"container exec") echo "container" ;;
+	"container export") echo "container" ;;
 	"container inspect") echo "container" ;;
 	"container kill") echo "container" ;;
 	"container list") echo "none" ;;
@@ -237,7 +252,10 @@ __husk_args() {
 	"container update") echo "container" ;;
 	"container wait") echo "container" ;;
 	"attach") echo "container" ;;
+	"cp") echo "container" ;;
 	"create") echo "image" ;;
+	"diff") echo "container" ;;
+	"export") echo "container" ;;
 	"kill") echo "container" ;;
 	"logs") echo "container" ;;
 	"pause") echo "container" ;;
@@ -275,7 +293,7 @@ __husk_subcommands() {
 	case "$1" in
 	"image") echo "history import inspect load ls prune pull push rm save tag" ;;
 	"system") echo "check df info" ;;
-	"container") echo "attach create exec inspect kill list logs ls pause port prune ps remove rename restart rm run start stats stop top unpause update wait" ;;
+	"container") echo "attach cp create diff exec export inspect kill list logs ls pause port prune ps remove rename restart rm run start stats stop top unpause update wait" ;;
 	"network") echo "connect create disconnect inspect ls prune rm" ;;
 	"volume") echo "create inspect ls prune rm" ;;
 	esac
@@ -283,7 +301,7 @@ __husk_subcommands() {
 
 __husk_globals="--host -H --debug -D --log-level -l --version -v --help"
 __husk_global_values="--host -H --log-level -l"
-__husk_commands="run exec ps images pull push login logout image history inspect rmi tag save load import system container attach create kill logs pause port rename restart rm start stats stop top unpause update wait completion network volume events info version"
+__husk_commands="run exec ps images pull push login logout image history inspect rmi tag save load import system container attach cp create diff export kill logs pause port rename restart rm start stats stop top unpause update wait completion network volume events info version"
 
 _husk() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}

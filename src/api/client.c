@@ -53,7 +53,8 @@ struct api_conn {
 	bool keep_alive;
 	char content_type[96];
 	char api_version[16];
-	struct strbuf early; /* response bytes that arrived while uploading */
+	char path_stat[8192]; /* X-Docker-Container-Path-Stat (docker cp) */
+	struct strbuf early;  /* response bytes that arrived while uploading */
 	size_t early_off;
 	size_t off, len; /* unread bytes are buf[off..len) */
 	char buf[CONN_BUF];
@@ -313,6 +314,8 @@ static int parse_header(struct api_conn *k, const char *line, size_t len, bool *
 		copy_value(k->content_type, sizeof(k->content_type), v, vlen);
 	} else if (IS("Api-Version")) {
 		copy_value(k->api_version, sizeof(k->api_version), v, vlen);
+	} else if (IS("X-Docker-Container-Path-Stat")) {
+		copy_value(k->path_stat, sizeof(k->path_stat), v, vlen);
 	}
 #undef IS
 	return 0;
@@ -488,6 +491,11 @@ long api_conn_status(const struct api_conn *k)
 const char *api_conn_content_type(const struct api_conn *k)
 {
 	return k->content_type;
+}
+
+const char *api_conn_path_stat(const struct api_conn *k)
+{
+	return k->path_stat;
 }
 
 int api_conn_fd(const struct api_conn *k)

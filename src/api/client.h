@@ -85,6 +85,8 @@ int api_client_hijack(struct api_client *c, const char *path, json_t *body, stru
 long api_conn_status(const struct api_conn *conn);
 /* The response's Content-Type ("" when none). */
 const char *api_conn_content_type(const struct api_conn *conn);
+/* The X-Docker-Container-Path-Stat header ("" when none): docker cp. */
+const char *api_conn_path_stat(const struct api_conn *conn);
 /* The socket, to poll for POLLIN. Bytes may already be buffered: poll
  * only when api_conn_buffered() is 0. */
 int api_conn_fd(const struct api_conn *conn);

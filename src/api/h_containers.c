@@ -46,24 +46,6 @@ static int query_int(struct api_request *req, const char *key, bool *ret_set, in
 	return 0;
 }
 
-static int query_filters(struct api_request *req, json_t **ret)
-{
-	_cleanup_error_ struct husk_error *err = NULL;
-	const char *q = api_query(req, "filters");
-
-	*ret = NULL;
-	if (isempty(q))
-		return 0;
-	if (json_parse("filters", q, strlen(q), 1 << 16, ret, &err) < 0 || !json_is_object(*ret)) {
-		json_decref(*ret);
-		*ret = NULL;
-		api_reply_error(req, 400, "invalid filter: %s",
-		                err ? error_message(err) : "expected a JSON object");
-		return -EINVAL;
-	}
-	return 0;
-}
-
 /* 204, 304 for "nothing to do", or the error. */
 static void reply_done(struct api_request *req, int r, const struct husk_error *err)
 {
@@ -100,7 +82,7 @@ void h_containers_list(struct api_request *req)
 	int64_t limit = 0;
 	bool set;
 
-	if (query_int(req, "limit", &set, &limit) < 0 || query_filters(req, &filters) < 0)
+	if (query_int(req, "limit", &set, &limit) < 0 || api_query_filters(req, &filters) < 0)
 		return;
 	o.limit = set ? (long)limit : 0;
 	o.filters = filters;
@@ -221,7 +203,7 @@ void h_containers_prune(struct api_request *req)
 	_cleanup_json_ json_t *filters = NULL;
 	json_t *out = NULL;
 
-	if (query_filters(req, &filters) < 0)
+	if (api_query_filters(req, &filters) < 0)
 		return;
 	if (containers_prune(cs_of(req), filters, &out, &err) < 0)
 		api_reply_husk_error(req, err);

@@ -14,29 +14,6 @@
 #include "engine/events.h"
 #include "image/images.h"
 
-#define EVENTS_FILTERS_MAX (64u << 10)
-
-/* The "filters" query argument as JSON, or NULL when absent. Replies 400
- * itself for malformed JSON. */
-static int events_query_filters(struct api_request *req, json_t **ret)
-{
-	_cleanup_error_ struct husk_error *err = NULL;
-	const char *q = api_query(req, "filters");
-
-	*ret = NULL;
-	if (isempty(q))
-		return 0;
-	if (json_parse("filters", q, strlen(q), EVENTS_FILTERS_MAX, ret, &err) < 0 ||
-	    !json_is_object(*ret)) {
-		json_decref(*ret);
-		*ret = NULL;
-		api_reply_error(req, 400, "invalid filter: %s",
-		                err ? error_message(err) : "expected a JSON object");
-		return -EINVAL;
-	}
-	return 0;
-}
-
 /* Write one event as a line; false once the client is gone. */
 static bool write_event(int fd, json_t *e)
 {
@@ -86,7 +63,7 @@ void h_events(struct api_request *req)
 	struct engine *e = api_ctx(req);
 	struct events_sub *s = NULL;
 
-	if (events_query_filters(req, &filters) < 0)
+	if (api_query_filters(req, &filters) < 0)
 		return;
 	if (events_subscribe(e->events, api_query(req, "since"), api_query(req, "until"), filters,
 	                     &s, &err) < 0) {

@@ -10,26 +10,6 @@
 #include "engine/events.h"
 #include "image/images.h"
 
-/* The "filters" query argument: Docker's JSON map, or NULL when absent.
- * Replies 400 itself on malformed JSON. */
-static int query_filters(struct api_request *req, json_t **ret)
-{
-	_cleanup_error_ struct husk_error *err = NULL;
-	const char *q = api_query(req, "filters");
-
-	*ret = NULL;
-	if (isempty(q))
-		return 0;
-	if (json_parse("filters", q, strlen(q), 1 << 16, ret, &err) < 0 || !json_is_object(*ret)) {
-		json_decref(*ret);
-		*ret = NULL;
-		api_reply_error(req, 400, "invalid filter: %s",
-		                err ? error_message(err) : "expected a JSON object");
-		return -EINVAL;
-	}
-	return 0;
-}
-
 static struct store *store_of(struct api_request *req)
 {
 	return ((struct engine *)api_ctx(req))->store;
@@ -49,7 +29,7 @@ void h_images_list(struct api_request *req)
 	struct image_list_opts o = {.all = api_query_bool(req, "all", false),
 	                            .digests = api_query_bool(req, "digests", false)};
 
-	if (query_filters(req, &filters) < 0)
+	if (api_query_filters(req, &filters) < 0)
 		return;
 	o.filters = filters;
 	o.in_use = containers_image_user;
@@ -127,7 +107,7 @@ void h_images_prune(struct api_request *req)
 	_cleanup_json_ json_t *filters = NULL;
 	json_t *out = NULL;
 
-	if (query_filters(req, &filters) < 0)
+	if (api_query_filters(req, &filters) < 0)
 		return;
 	if (image_prune(store_of(req), filters, containers_image_user, containers_of(req), &out,
 	                &err) < 0)

@@ -1,11 +1,13 @@
 /* h_networks.c — the network endpoints: GET /networks, GET
  * /networks/{id}, POST /networks/create, DELETE /networks/{id}, POST
- * /networks/prune, with Docker's shapes and events. */
+ * /networks/prune, POST /networks/{id}/connect and /disconnect, with
+ * Docker's shapes, statuses and events. */
 #include <string.h>
 
 #include "api/handlers.h"
 #include "base/json.h"
 #include "base/str.h"
+#include "engine/containers.h"
 #include "engine/engine.h"
 #include "engine/events.h"
 #include "network/network.h"
@@ -103,12 +105,67 @@ void h_networks_prune(struct api_request *req)
 	api_reply_json(req, 200, out);
 }
 
-/* Connecting or disconnecting a running container is not there yet: a
- * container joins its networks when it starts (--network). */
+/* dockerd's statuses: 403 for an endpoint that exists, 500 for a
+ * container that is not connected. */
+static void reply_connect_error(struct api_request *req, int r, const struct husk_error *err)
+{
+	if (r == -EPERM)
+		api_reply_error(req, 403, "%s", error_message(err));
+	else
+		api_reply_husk_error(req, err);
+}
+
+/* The body of a connect or disconnect, with its Container; NULL when
+ * it was answered already. */
+static json_t *connect_body(struct api_request *req, const char **ret_container)
+{
+	json_t *body = api_body_json(req);
+
+	if (!body)
+		return NULL;
+	*ret_container = json_string_value(json_object_get(body, "Container"));
+	if (isempty(*ret_container)) {
+		api_reply_error(req, 400, "no container specified");
+		json_decref(body);
+		return NULL;
+	}
+	return body;
+}
+
 void h_network_connect(struct api_request *req)
 {
-	api_reply_error(req, 501,
-	                "connecting a running container to network %s is not supported: start "
-	                "the container with --network",
-	                api_param(req, "id"));
+	struct engine *e = api_ctx(req);
+	_cleanup_error_ struct husk_error *err = NULL;
+	const char *container = NULL;
+	_cleanup_json_ json_t *body = connect_body(req, &container);
+	json_t *epc = json_object_get(body, "EndpointConfig");
+	int r;
+
+	if (!body)
+		return;
+	if (json_is_null(epc))
+		epc = NULL;
+	r = containers_network_connect(e->containers, api_param(req, "id"), container, epc, &err);
+	if (r < 0)
+		reply_connect_error(req, r, err);
+	else
+		api_reply_status(req, 200);
+}
+
+void h_network_disconnect(struct api_request *req)
+{
+	struct engine *e = api_ctx(req);
+	_cleanup_error_ struct husk_error *err = NULL;
+	const char *container = NULL;
+	_cleanup_json_ json_t *body = connect_body(req, &container);
+	int r;
+
+	if (!body)
+		return;
+	r = containers_network_disconnect(e->containers, api_param(req, "id"), container,
+	                                  json_is_true(json_object_get(body, "Force")), &err);
+	if (r < 0)
+		reply_connect_error(req, r, err);
+	else
+		api_reply_status(req, 200);
 }

@@ -11,41 +11,9 @@
 #include "engine/events.h"
 #include "engine/volumes.h"
 
-#define VOLUME_FILTERS_MAX (64u << 10)
-
-/* The containers' side of "in use" is the engine's (containers.h). Weak
- * until that code is linked in: without it no container can use a
- * volume, and NULL says so. */
-#pragma weak engine_volume_in_use
-
-/* The hook: who uses a volume, for list (dangling), remove and prune. */
-static volume_in_use_fn api_volume_in_use_hook(void)
-{
-	return engine_volume_in_use ? engine_volume_in_use : NULL;
-}
-
 static struct engine *engine_of(struct api_request *req)
 {
 	return api_ctx(req);
-}
-
-static int volume_query_filters(struct api_request *req, json_t **ret)
-{
-	_cleanup_error_ struct husk_error *err = NULL;
-	const char *q = api_query(req, "filters");
-
-	*ret = NULL;
-	if (isempty(q))
-		return 0;
-	if (json_parse("filters", q, strlen(q), VOLUME_FILTERS_MAX, ret, &err) < 0 ||
-	    !json_is_object(*ret)) {
-		json_decref(*ret);
-		*ret = NULL;
-		api_reply_error(req, 400, "invalid filter: %s",
-		                err ? error_message(err) : "expected a JSON object");
-		return -EINVAL;
-	}
-	return 0;
 }
 
 static void volume_event(struct api_request *req, const char *action, const char *name)
@@ -61,9 +29,9 @@ void h_volumes_list(struct api_request *req)
 	struct engine *e = engine_of(req);
 	json_t *out = NULL;
 
-	if (volume_query_filters(req, &filters) < 0)
+	if (api_query_filters(req, &filters) < 0)
 		return;
-	if (volume_list(e->volumes, filters, api_volume_in_use_hook(), e, &out, &err) < 0)
+	if (volume_list(e->volumes, filters, engine_volume_in_use, e, &out, &err) < 0)
 		api_reply_husk_error(req, err);
 	else
 		api_reply_json(req, 200, out);
@@ -139,7 +107,7 @@ void h_volume_delete(struct api_request *req)
 
 	(void)volume_inspect(e->volumes, name, &existing, NULL);
 	if (volume_remove(e->volumes, name, api_query_bool(req, "force", false),
-	                  api_volume_in_use_hook(), e, &err) < 0) {
+	                  engine_volume_in_use, e, &err) < 0) {
 		api_reply_husk_error(req, err);
 		return;
 	}
@@ -157,9 +125,9 @@ void h_volumes_prune(struct api_request *req)
 	json_t *out = NULL, *name;
 	size_t i;
 
-	if (volume_query_filters(req, &filters) < 0)
+	if (api_query_filters(req, &filters) < 0)
 		return;
-	if (volume_prune(e->volumes, filters, api_volume_in_use_hook(), e, &out, &err) < 0) {
+	if (volume_prune(e->volumes, filters, engine_volume_in_use, e, &out, &err) < 0) {
 		api_reply_husk_error(req, err);
 		return;
 	}
@@ -182,5 +150,5 @@ int api_volumes_disk_usage(struct api_request *req, json_t *df, struct husk_erro
 		if (!list || json_object_set_new(df, "Volumes", list) < 0)
 			return error_set(err, ENOMEM, "out of memory");
 	}
-	return volume_disk_usage(e->volumes, api_volume_in_use_hook(), e, list, err);
+	return volume_disk_usage(e->volumes, engine_volume_in_use, e, list, err);
 }

@@ -64,6 +64,7 @@ void h_network_create(struct api_request *req);
 void h_network_delete(struct api_request *req);
 void h_networks_prune(struct api_request *req);
 void h_network_connect(struct api_request *req);
+void h_network_disconnect(struct api_request *req);
 
 /* h_volumes.c */
 void h_volumes_list(struct api_request *req);
@@ -96,6 +97,13 @@ void h_container_stats(struct api_request *req);
 void h_container_delete(struct api_request *req);
 /* ?h=&w= of the resize endpoints; replies 400 itself and returns -EINVAL. */
 int api_query_size(struct api_request *req, unsigned *ret_h, unsigned *ret_w);
+
+/* h_archive.c */
+void h_container_archive_head(struct api_request *req);
+void h_container_archive_get(struct api_request *req);
+void h_container_archive_put(struct api_request *req);
+void h_container_export(struct api_request *req);
+void h_container_changes(struct api_request *req);
 
 /* h_exec.c */
 void h_container_exec(struct api_request *req);

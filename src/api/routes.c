@@ -28,7 +28,7 @@ const struct api_route api_routes[] = {
         {"POST", "/networks/create", h_network_create, 0, 0},
         {"POST", "/networks/prune", h_networks_prune, 0, 0},
         {"POST", "/networks/{id}/connect", h_network_connect, 0, 0},
-        {"POST", "/networks/{id}/disconnect", h_network_connect, 0, 0},
+        {"POST", "/networks/{id}/disconnect", h_network_disconnect, 0, 0},
         {"GET", "/networks/{id}", h_network_inspect, 0, 0},
         {"DELETE", "/networks/{id}", h_network_delete, 0, 0},
         /* h_events.c, h_volumes.c */
@@ -58,6 +58,12 @@ const struct api_route api_routes[] = {
         {"GET", "/containers/{name}/logs", h_container_logs, 0, 0},
         {"GET", "/containers/{name}/stats", h_container_stats, 0, 0},
         {"DELETE", "/containers/{name}", h_container_delete, 0, 0},
+        /* h_archive.c: cp, export, diff */
+        {"HEAD", "/containers/{name}/archive", h_container_archive_head, 0, 0},
+        {"GET", "/containers/{name}/archive", h_container_archive_get, 0, 0},
+        {"PUT", "/containers/{name}/archive", h_container_archive_put, API_ROUTE_STREAM_BODY, 0},
+        {"GET", "/containers/{name}/export", h_container_export, 0, 0},
+        {"GET", "/containers/{name}/changes", h_container_changes, 0, 0},
         {"POST", "/containers/{name}/exec", h_container_exec, 0, 0},
         {"POST", "/exec/{id}/start", h_exec_start, 0, 0},
         {"POST", "/exec/{id}/resize", h_exec_resize, 0, 0},

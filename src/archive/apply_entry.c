@@ -613,6 +613,26 @@ static const struct {
         {S_IFBLK, make_node}, {S_IFIFO, make_node}, {0, make_hardlink},
 };
 
+/* noOverwriteDirNonDir: dockerd's words, naming the path in the target. */
+static int check_dir_kind(struct apply_ctx *c, int pfd, const char *base,
+                          const struct layer_entry *e, struct husk_error **err)
+{
+	const char *dest = c->o->dest_name ? c->o->dest_name : "";
+	struct stat st;
+
+	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	if (S_ISDIR(st.st_mode) && e->type != S_IFDIR)
+		return error_set(err, EEXIST,
+		                 "cannot overwrite directory \"%s/%s\" with non-directory \"%s\"",
+		                 streq(dest, "/") ? "" : dest, e->path, dest);
+	if (!S_ISDIR(st.st_mode) && e->type == S_IFDIR)
+		return error_set(err, EEXIST,
+		                 "cannot overwrite non-directory \"%s/%s\" with directory \"%s\"",
+		                 streq(dest, "/") ? "" : dest, e->path, dest);
+	return 0;
+}
+
 /* The root itself ("./" or "/" in the tar): its metadata, if a directory. */
 static int apply_root(struct apply_ctx *c, const struct layer_entry *e, struct husk_error **err)
 {
@@ -641,7 +661,7 @@ int apply_entry(struct apply_ctx *c, const struct layer_entry *e, struct husk_er
 
 	if (!*e->path)
 		return apply_root(c, e, err);
-	if (startswith(base, WHITEOUT_PREFIX))
+	if (!c->o->plain_names && startswith(base, WHITEOUT_PREFIX))
 		return apply_whiteout(c, e, dirlen, base, err);
 	for (size_t i = 0; i < ELEMENTSOF(makers); i++) {
 		if (makers[i].type != e->type)
@@ -649,6 +669,8 @@ int apply_entry(struct apply_ctx *c, const struct layer_entry *e, struct husk_er
 		pfd = parent_fd(c, e->path, dirlen, true, err);
 		if (pfd < 0)
 			return pfd;
+		if (c->o->keep_dir_kinds && (r = check_dir_kind(c, pfd, base, e, err)) < 0)
+			return r;
 		r = makers[i].make(c, pfd, base, e, err);
 		if (r < 0)
 			return r;

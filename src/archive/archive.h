@@ -139,6 +139,12 @@ struct apply_opts {
 	bool no_thread;       /* decompress on the calling thread */
 	uint64_t max_entries; /* 0: LAYER_MAX_ENTRIES_DEFAULT */
 	uint64_t max_size;    /* uncompressed bytes; 0: LAYER_MAX_SIZE_DEFAULT */
+	/* docker cp's extraction (PUT /containers/{id}/archive): */
+	bool plain_names;      /* ".wh." names are files like any other: no whiteouts */
+	bool keep_dir_kinds;   /* noOverwriteDirNonDir: never replace a directory by a
+	                          non-directory nor the reverse (-EEXIST) */
+	bool any_compression;  /* also bzip2 and xz, as dockerd accepts (no digests) */
+	const char *dest_name; /* the target as messages name it (NULL: "") */
 };
 
 /* Unpack the layer read from in_fd (to its EOF, so the blob digest covers
@@ -160,6 +166,10 @@ struct apply_opts {
  * ret (may be NULL) is filled on success. */
 int layer_apply(int in_fd, const char *target_dir, const struct apply_opts *o,
                 struct layer_stats *ret, struct husk_error **err);
+
+/* layer_apply() into the directory rootfd (any fd of it, O_PATH will do). */
+int layer_apply_at(int in_fd, int rootfd, const struct apply_opts *o, struct layer_stats *ret,
+                   struct husk_error **err);
 
 /* One layer of layer_apply_many(). */
 struct layer_apply_job {

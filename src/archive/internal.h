@@ -102,6 +102,12 @@ int apply_entry(struct apply_ctx *c, const struct layer_entry *e, struct husk_er
 /* Set the mtimes of the directories made so far, deepest first. */
 int apply_finish_dirs(struct apply_ctx *c, struct husk_error **err);
 
+/* --- trees (tree_tar.c) ------------------------------------------------------ */
+
+/* The names in directory fd but "." and "..", sorted bytewise (stable
+ * output for the same tree). 0 or -errno. */
+int dir_names_sorted(int fd, char ***ret);
+
 /* Remove name below dirfd and, for a directory, all it holds; never follows
  * a symlink nor crosses a mount. A missing name is success. */
 int remove_at(int dirfd, const char *name);

@@ -220,6 +220,8 @@ static int apply_entries(struct archive *a, struct apply_ctx *c, struct apply_ru
 			error_free(err ? TAKE_PTR(*err) : NULL);
 			return archive_failure(a, run, c, archive_entry_pathname(ae), err);
 		}
+		if (r == -EEXIST && c->o->keep_dir_kinds)
+			return r; /* dockerd's words name the path already */
 		if (r < 0)
 			return entry_error(err, archive_entry_pathname(ae));
 		memcpy(last, path, strlen(path) + 1);
@@ -262,6 +264,9 @@ static int apply_stream(int rootfd, int in_fd, const struct apply_opts *o, struc
 		a = archive_read_new();
 	if (!a || archive_read_support_format_tar(a) != ARCHIVE_OK)
 		r = error_set(err, ENOMEM, "out of memory");
+	else if (o->any_compression && (archive_read_support_filter_bzip2(a) == ARCHIVE_FATAL ||
+	                                archive_read_support_filter_xz(a) == ARCHIVE_FATAL))
+		r = error_set(err, ENOTSUP, "bzip2 and xz are not supported by this libarchive");
 	else if (archive_read_open(a, &run, NULL, read_cb, NULL) != ARCHIVE_OK)
 		r = archive_failure(a, &run, &c, NULL, err);
 	else
@@ -283,16 +288,22 @@ static int apply_stream(int rootfd, int in_fd, const struct apply_opts *o, struc
 int layer_apply(int in_fd, const char *target_dir, const struct apply_opts *o,
                 struct layer_stats *ret, struct husk_error **err)
 {
+	_cleanup_close_ int rootfd = open(target_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (rootfd < 0)
+		return error_set_errno(err, errno, "open target directory \"%s\"", target_dir);
+	return layer_apply_at(in_fd, rootfd, o, ret, err);
+}
+
+int layer_apply_at(int in_fd, int rootfd, const struct apply_opts *o, struct layer_stats *ret,
+                   struct husk_error **err)
+{
 	static const struct apply_opts defaults;
-	_cleanup_close_ int rootfd = -1;
 	struct layer_stats st = {0};
 	int r;
 
 	if (!o)
 		o = &defaults;
-	rootfd = open(target_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		return error_set_errno(err, errno, "open target directory \"%s\"", target_dir);
 	r = apply_stream(rootfd, in_fd, o, &st, err);
 	if (r >= 0)
 		r = check_digests(o, &st, err);

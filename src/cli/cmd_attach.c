@@ -369,13 +369,26 @@ const struct flag_spec cli_attach_flags[] = {
         {NULL, 0, 0, NULL, NULL, NULL},
 };
 
+/* The container's status once the stream ended, as docker's getExitStatus:
+ * a wait (not-running), since the stream can end before the daemon has
+ * recorded the exit. 0 when it cannot be had. */
+static int attach_exit_status(struct api_client *c, const char *base)
+{
+	_cleanup_free_ char *path = str_printf("%s/wait", base);
+	_cleanup_json_ json_t *res = NULL;
+
+	if (!path || api_client_call(c, "POST", path, NULL, NULL, &res, NULL) < 0)
+		return 0;
+	return (int)json_integer_value(json_object_get(res, "StatusCode"));
+}
+
 /* docker attach: inspect, refuse a stopped or paused container, attach,
- * resize, stream, then the container's exit status (inspect again). */
+ * resize, stream, then the container's exit status. */
 int cmd_attach(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
                struct husk_error **err)
 {
 	const char *name = flags_args(f)[0], *keys = flags_string(f, "detach-keys");
-	_cleanup_json_ json_t *info = NULL, *after = NULL;
+	_cleanup_json_ json_t *info = NULL;
 	_cleanup_free_ char *path = NULL, *base = NULL, *ekeys = keys ? cli_escape(keys) : NULL;
 	_cleanup_(api_conn_freep) struct api_conn *conn = NULL;
 	_cleanup_(cli_stream_freep) struct cli_stream *st = NULL;
@@ -427,10 +440,5 @@ int cmd_attach(struct cli *cli, const struct cli_command *cmd, const struct flag
 		return error_set(err, EIO, "read escape sequence");
 	if (r != 0)
 		return r;
-	/* the container's status, as docker's getExitStatus */
-	if (cli_container_inspect(cli, name, &after, NULL) == 0 &&
-	    !json_is_true(json_object_get(json_object_get(after, "State"), "Running")))
-		return (int)json_integer_value(
-		        json_object_get(json_object_get(after, "State"), "ExitCode"));
-	return 0;
+	return attach_exit_status(c, base);
 }

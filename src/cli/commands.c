@@ -2,6 +2,7 @@
  * cmd_<area>.c) to add a command; help and dispatch follow from it. */
 #include "cli/cli.h"
 #include "cli/cmd_container.h"
+#include "cli/cmd_cp.h"
 #include "cli/cmd_registry.h"
 #include "cli/cmd_network.h"
 #include "cli/cmd_volume.h"
@@ -237,6 +238,17 @@ static const struct cli_command system_commands[] = {
 #define CMD_TOP                                                                                    \
 	"CONTAINER [ps OPTIONS]", "Display the running processes of a container", cli_top_flags,   \
 	        FLAGS_STOP_AT_FIRST_ARG, 1, -1
+#define CMD_CP                                                                                     \
+	"[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\thusk cp [OPTIONS] SRC_PATH|- "                \
+	"CONTAINER:DEST_PATH",                                                                     \
+	        "Copy files/folders between a container and the local filesystem", cli_cp_flags,   \
+	        0, 2, 2
+#define CMD_EXPORT                                                                                 \
+	"[OPTIONS] CONTAINER", "Export a container's filesystem as a tar archive",                 \
+	        cli_export_flags, 0, 1, 1
+#define CMD_DIFF                                                                                   \
+	"CONTAINER", "Inspect changes to files or directories on a container's filesystem",        \
+	        cli_no_flags, 0, 1, 1
 #define CMD_STATS                                                                                  \
 	"[OPTIONS] [CONTAINER...]",                                                                \
 	        "Display a live stream of container(s) resource usage "                            \
@@ -245,8 +257,11 @@ static const struct cli_command system_commands[] = {
 
 static const struct cli_command container_commands[] = {
         {"attach", cmd_attach, CMD_ATTACH, NULL, NULL},
+        {"cp", cmd_cp, CMD_CP, NULL, NULL},
         {"create", cmd_create, CMD_CREATE, NULL, NULL},
+        {"diff", cmd_diff, CMD_DIFF, NULL, NULL},
         {"exec", cmd_exec, CMD_EXEC, NULL, NULL},
+        {"export", cmd_export, CMD_EXPORT, NULL, NULL},
         {"inspect", cmd_container_inspect, "[OPTIONS] CONTAINER [CONTAINER...]",
          "Display detailed information on one or more containers", cli_container_inspect_flags, 0,
          1, -1, NULL, NULL},
@@ -300,7 +315,10 @@ const struct cli_command cli_commands[] = {
         {"container", NULL, "COMMAND", "Manage containers", NULL, 0, 0, 0, container_commands,
          "management"},
         {"attach", cmd_attach, CMD_ATTACH, NULL, NULL},
+        {"cp", cmd_cp, CMD_CP, NULL, NULL},
         {"create", cmd_create, CMD_CREATE, NULL, NULL},
+        {"diff", cmd_diff, CMD_DIFF, NULL, NULL},
+        {"export", cmd_export, CMD_EXPORT, NULL, NULL},
         {"kill", cmd_kill, CMD_KILL, NULL, NULL},
         {"logs", cmd_logs, CMD_LOGS, NULL, NULL},
         {"pause", cmd_pause, CMD_PAUSE, NULL, NULL},

@@ -36,6 +36,7 @@ static const struct key {
         {"dns-opts", K_STRV, -1},
         {"dns-search", K_STRV, -1},
         {"bip", K_STRING, -1},
+        {"bridge", K_STRING, -1},
         {"fixed-cidr", K_STRING, -1},
         {"default-address-pools", K_ANY, -1},
         {"mtu", K_INT, -1},
@@ -47,6 +48,7 @@ static const struct key {
         {"log-opts", K_OBJECT, -1},
         {"default-ulimits", K_OBJECT, -1},
         {"default-shm-size", K_STRING, -1},
+        {"default-ipc-mode", K_STRING, -1},
         {"seccomp-profile", K_STRING, -1},
         {"no-new-privileges", K_BOOL, -1},
         {"selinux-enabled", K_BOOL, -1},
@@ -220,6 +222,24 @@ static int apply_exec_opts(struct engine_config *c, json_t *file, struct husk_er
 	return 0;
 }
 
+/* "default-ipc-mode": only the modes a container can have alone. */
+static int check_default_ipc(json_t *file, struct husk_error **err)
+{
+	const char *m = json_string_value(json_object_get(file, "default-ipc-mode"));
+
+	if (!m || streq(m, "private") || streq(m, "shareable"))
+		return 0;
+	if (streq(m, "host") || streq(m, "none") || startswith(m, "container:"))
+		return error_set(err, EINVAL,
+		                 "IPC mode \"%s\" is not supported as default value; use "
+		                 "\"shareable\" or \"private\"",
+		                 m);
+	return error_set(err, EINVAL,
+	                 "default IPC mode setting (%s) is invalid; use \"shareable\" or "
+	                 "\"private\"",
+	                 m);
+}
+
 static int derive_defaults(struct engine_config *c)
 {
 	json_t *hosts = json_object_get(c->file, "hosts");
@@ -263,6 +283,8 @@ int engine_config_load(struct engine_config *c, bool required, char *const *flag
 	if (!json_is_object(file))
 		return error_set(err, EINVAL, "%s: expected a JSON object", c->config_file);
 	r = validate(file, c->config_file, flag_keys, err);
+	if (r == 0)
+		r = check_default_ipc(file, err);
 	if (r < 0)
 		return r;
 	if (apply_fields(c, file) < 0 || derive_defaults(c) < 0)

@@ -536,6 +536,9 @@ int containers_create(struct containers *cs, const char *name, const char *platf
 	                       json_string_value(json_object_get(
 	                               json_object_get(x.body, "HostConfig"), "NetworkMode")),
 	                       err);
+	if (r == 0)
+		r = ctr_ipc_create_mode(cs, json_object_get(body, "HostConfig"),
+		                        json_object_get(x.body, "HostConfig"), err);
 	if (r < 0)
 		return r;
 	if (ctr_generate_id(id) < 0 || !(c = ctr_new(cs, id)))

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <jansson.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -116,6 +117,7 @@ struct ctr {
 	json_t *process;    /* the spec's process of the current run (exec), or NULL */
 	int *log_stops;     /* eventfds of logs -f followers, signalled at exit */
 	size_t n_log_stops;
+	json_t *health; /* State.Health {Status, FailingStreak, Log}, or NULL */
 };
 
 struct ctr_exec {
@@ -156,6 +158,8 @@ struct containers {
 	int epfd, wake_fd;
 	pthread_t waiter;
 	bool waiter_started;
+
+	struct health_sched *health; /* [L] the health checks' scheduler, once used */
 };
 
 /* ---- container_store.c ---- */
@@ -234,6 +238,32 @@ int ctr_stop_timeout(struct ctr *c);
 /* Run fn(data) in a detached thread counted in cs->jobs. */
 int ctr_job(struct containers *cs, void *(*fn)(void *), void *data);
 
+/* The network a bridge-mode container's NetworkMode names ("bridge" for
+ * the default), or NULL for none, host and container:X. */
+const char *ctr_bridge_network(const struct ctr *c);
+
+/* ---- container_network.c ---- */
+/* Connect the namespace at netns_path to every network c lists;
+ * *ret_networks gets {name: EndpointSettings}, *ret_ip the first one's
+ * address (0 with none). On failure the caller disconnects them all. */
+int ctr_net_connect_all(struct ctr *c, const char *netns_path, json_t **ret_networks,
+                        struct in_addr *ret_ip, struct husk_error **err);
+/* Publish a "network <action>" event per network of networks
+ * ({name: EndpointSettings}). */
+void ctr_net_events(struct ctr *c, const char *action, json_t *networks);
+
+/* ---- container_ipc.c ---- */
+/* At create: an IpcMode the request left empty becomes the daemon's default;
+ * "container:NAME" becomes "container:<id>" (-EINVAL "No such container"). */
+int ctr_ipc_create_mode(struct containers *cs, json_t *request_hc, json_t *hc,
+                        struct husk_error **err);
+/* At start: the host directory to bind at /dev/shm (*ret NULL: none):
+ * shareable mounts its tmpfs (ShmSize) at <dir>/mounts/shm, container:ID
+ * takes the running, shareable donor's. -errno with dockerd's words. */
+int ctr_ipc_prepare(struct ctr *c, char **ret_shm_path, struct husk_error **err);
+/* Unmount and remove c's shm tmpfs, if any. Never fails. */
+void ctr_ipc_release(struct ctr *c);
+
 /* ---- container_restore.c ---- */
 /* The waiter: start the thread, watch a monitor. */
 int ctr_waiter_start(struct containers *cs, struct husk_error **err);
@@ -254,6 +284,23 @@ void ctr_exec_unref(struct ctr_exec *x);
 /* Drop the container's execs (it stopped or is removed). cs->lock held. */
 void ctr_execs_drop_locked(struct containers *cs, struct ctr *c, bool all);
 json_t *ctr_exec_ids_locked(struct containers *cs, struct ctr *c);
+
+/* ---- container_health.c ---- */
+struct health_sched;
+/* Probe the current run (after a start, a restore or a policy restart):
+ * State.Health restarts at "starting". Nothing without a health check;
+ * a failure to schedule is logged. */
+void ctr_health_start(struct ctr *c);
+/* The run ended: no more probes; a probed container reads "unhealthy". */
+void ctr_health_stop(struct ctr *c);
+/* Stop the scheduler and cut running probes short (idempotent); free it
+ * once no job runs. */
+void ctr_health_shutdown(struct containers *cs);
+void ctr_health_free(struct containers *cs);
+/* "starting", "healthy", "unhealthy", or "none". cs->lock held. */
+const char *ctr_health_status_locked(const struct ctr *c);
+/* Go's time.Duration.String() ("30s", "1m30s", "500ms"); NULL on OOM. */
+char *health_go_duration(int64_t ns);
 
 /* ---- container_attach.c ---- */
 /* Relay a monitor attach socket (framed) and a client socket. */

@@ -213,9 +213,8 @@ static int loopback_up(pid_t pid, struct husk_error **err)
 	return 0;
 }
 
-/* The network of a bridge-mode container ("bridge" for the default, else
- * a user network's name), or NULL for none, host and container:X. */
-static const char *bridge_network(const struct ctr *c)
+/* ("bridge" for the default, else a user network's name) */
+const char *ctr_bridge_network(const struct ctr *c)
 {
 	const char *m = json_string_value(json_object_get(c->host_config, "NetworkMode"));
 
@@ -267,6 +266,7 @@ static void network_down(struct ctr *c)
 	struct networks *n = c->cs->e->networks;
 	_cleanup_free_ char *path = netns_path_of(c);
 	_cleanup_error_ struct husk_error *err = NULL;
+	json_t *run;
 
 	if (ports_unpublish(n, c->id, &err) < 0 ||
 	    network_disconnect_all(n, c->id, !netns_joined(c), &err) < 0)
@@ -274,49 +274,33 @@ static void network_down(struct ctr *c)
 	if (path)
 		netns_remove(path, NULL);
 	pthread_mutex_lock(&c->cs->lock);
-	json_decref(c->net_run);
+	run = c->net_run;
 	c->net_run = NULL;
 	pthread_mutex_unlock(&c->cs->lock);
+	ctr_net_events(c, "disconnect", json_object_get(run, "Networks"));
+	json_decref(run);
 }
 
-/* Connect a bridge-mode container: its namespace, endpoint and published
- * ports; c->net_run records them for inspect and ps. */
+/* Connect a bridge-mode container: its namespace, endpoints and published
+ * ports (on its first network); c->net_run records them for inspect and ps. */
 static int network_up(struct ctr *c, struct husk_error **err)
 {
 	struct networks *n = c->cs->e->networks;
-	const char *net = bridge_network(c);
-	_cleanup_free_ char *path = netns_path_of(c), *hosts = path_join(c->dir, "hosts");
-	_cleanup_strv_ char **aliases = NULL;
-	_cleanup_json_ json_t *settings = NULL, *ports = NULL;
-	json_t *epc = json_object_get(json_object_get(c->networking, "EndpointsConfig"), net);
-	const char *want = json_string_value(
-	        json_object_get(json_object_get(epc, "IPAMConfig"), "IPv4Address"));
-	struct endpoint_config ec = {
-	        .container_id = c->id,
-	        .container_name = c->name + 1,
-	        .hostname = json_string_value(json_object_get(c->config, "Hostname")),
-	        .hosts_path = hosts,
-	};
+	_cleanup_free_ char *path = netns_path_of(c);
+	_cleanup_json_ json_t *networks = NULL, *ports = NULL;
 	struct in_addr ip;
 	int r;
 
-	if (!path || !hosts)
+	if (!path)
 		return error_set(err, ENOMEM, "out of memory");
-	if (json_get_strv(epc, "EndpointsConfig", "Aliases", false, &aliases, NULL) == 0)
-		ec.aliases = aliases;
-	if (!isempty(want) && inet_pton(AF_INET, want, &ec.ip) != 1)
-		return error_set(err, EINVAL, "invalid IPv4 address \"%s\"", want);
 	r = mkdir_p_parent(path, 0700) < 0 ? error_set_errno(err, errno, "create \"%s\"", path) : 0;
 	if (r == 0) {
 		netns_remove(path, NULL); /* a stale one from a crash */
 		r = netns_create(path, err);
 	}
 	if (r == 0)
-		r = network_connect(n, net, path, &ec, &settings, err);
-	if (r == 0 &&
-	    inet_pton(AF_INET, json_string_value(json_object_get(settings, "IPAddress")), &ip) != 1)
-		r = error_set(err, EIO, "network %s gave no address", net);
-	if (r == 0)
+		r = ctr_net_connect_all(c, path, &networks, &ip, err);
+	if (r == 0 && ip.s_addr)
 		r = ports_publish(n, c->id, ip, json_object_get(c->host_config, "PortBindings"),
 		                  json_object_get(c->config, "ExposedPorts"),
 		                  json_is_true(json_object_get(c->host_config, "PublishAllPorts")),
@@ -327,9 +311,10 @@ static int network_up(struct ctr *c, struct husk_error **err)
 	}
 	pthread_mutex_lock(&c->cs->lock);
 	json_decref(c->net_run);
-	c->net_run = json_pack("{s:{s:O}, s:O, s:s}", "Networks", net, settings, "Ports", ports,
-	                       "SandboxKey", path);
+	c->net_run = json_pack("{s:O, s:o, s:s}", "Networks", networks, "Ports",
+	                       ports ? json_incref(ports) : json_object(), "SandboxKey", path);
 	pthread_mutex_unlock(&c->cs->lock);
+	ctr_net_events(c, "connect", networks);
 	return 0;
 }
 
@@ -379,7 +364,8 @@ struct run_setup {
 	struct spec_mount *vols;
 	char **vol_paths;
 	size_t n_vols;
-	char *ns[4]; /* pid, ipc, uts, net */
+	char *ns[4];    /* pid, ipc, uts, net */
+	char *shm_path; /* bound at /dev/shm (IpcMode), or NULL */
 	json_t *body;
 	json_t *spec;
 };
@@ -394,6 +380,7 @@ static void run_setup_release(struct run_setup *s)
 	free(s->vols);
 	for (size_t i = 0; i < ELEMENTSOF(s->ns); i++)
 		free(s->ns[i]);
+	free(s->shm_path);
 	json_decref(s->body);
 	json_decref(s->spec);
 }
@@ -467,12 +454,13 @@ static int write_bundle(struct ctr *c, struct run_setup *s, struct husk_error **
 
 	if (!hostname || !hosts || !resolv || !(s->body = spec_body(c)))
 		return error_set(err, ENOMEM, "out of memory");
-	if ((r = ns_of_mode(c, "PidMode", "pid", "PID", &s->ns[0], err)) < 0 ||
+	if ((r = ctr_ipc_prepare(c, &s->shm_path, err)) < 0 ||
+	    (r = ns_of_mode(c, "PidMode", "pid", "PID", &s->ns[0], err)) < 0 ||
 	    (r = ns_of_mode(c, "IpcMode", "ipc", "IPC", &s->ns[1], err)) < 0 ||
 	    (r = ns_of_mode(c, "UTSMode", "uts", "UTS", &s->ns[2], err)) < 0 ||
 	    (r = ns_of_mode(c, "NetworkMode", "net", "network", &s->ns[3], err)) < 0)
 		return r;
-	if (bridge_network(c) && !(s->ns[3] = netns_path_of(c)))
+	if (ctr_bridge_network(c) && !(s->ns[3] = netns_path_of(c)))
 		return error_set(err, ENOMEM, "out of memory");
 	in = (struct spec_input){.body = s->body,
 	                         .id = c->id,
@@ -488,6 +476,7 @@ static int write_bundle(struct ctr *c, struct run_setup *s, struct husk_error **
 	                         .ns_net = s->ns[3],
 	                         .mounts = s->vols,
 	                         .n_mounts = s->n_vols,
+	                         .shm_path = s->shm_path,
 	                         .host = &cs->host};
 	r = spec_bind_sources_create(s->body, err);
 	if (r == 0)
@@ -534,7 +523,7 @@ static int prepare_run(struct ctr *c, struct run_setup *s, struct husk_error **e
 	if (r == 0)
 		r = write_bundle(c, s, err);
 	/* after the bundle (which names the namespace), before the process */
-	if (r == 0 && bridge_network(c))
+	if (r == 0 && ctr_bridge_network(c))
 		r = network_up(c, err);
 	return r;
 }
@@ -756,6 +745,7 @@ int ctr_start_op(struct ctr *c, struct husk_error **err)
 	if (r < 0)
 		return start_failed(c, &undo, r, e, err);
 	free(undo.started_at);
+	ctr_health_start(c);
 	ctr_save(c, false, NULL);
 	ctr_event(c, "start", NULL);
 	return 0;
@@ -776,7 +766,8 @@ void ctr_cleanup_op_rootfs(struct ctr *c, bool unmount_rootfs)
 	if (!pending)
 		return;
 	unmount_volumes(c);
-	if (bridge_network(c))
+	ctr_ipc_release(c);
+	if (ctr_bridge_network(c))
 		network_down(c);
 	/* the monitor deletes the runtime state; after a crash it may not
 	 * have: that must not keep the cgroup */
@@ -931,6 +922,7 @@ int ctr_remove_op(struct ctr *c, bool volumes, struct husk_error **err)
 	 * and removing it again works. */
 	ctr_save(c, false, NULL);
 	ctr_cleanup_op_rootfs(c, false);
+	ctr_ipc_release(c); /* also what a crash left */
 	container_delete(&cs->rt, c->id, true, NULL);
 	rm_rf(c->run_dir);
 	r = rm_rf(c->dir);

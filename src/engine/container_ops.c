@@ -216,7 +216,7 @@ static bool list_match_locked(const struct list_filter *f, const struct ctr *c)
 		return false;
 	if (f->since_ns && c->created_ns <= f->since_ns)
 		return false;
-	if (f->health[0] && !strv_contains(f->health, "none"))
+	if (f->health[0] && !strv_contains(f->health, ctr_health_status_locked(c)))
 		return false;
 	if (f->ancestor[0]) {
 		bool ok = false;

@@ -208,6 +208,7 @@ void ctr_record_exit(struct ctr *c, unsigned gen, const struct monitor_exit *ex)
 	ctr_execs_drop_locked(cs, c, false);
 	pthread_cond_broadcast(&cs->cond);
 	pthread_mutex_unlock(&cs->lock);
+	ctr_health_stop(c);
 	ctr_save(c, false, NULL);
 	if (oom)
 		ctr_event(c, "oom", NULL);
@@ -601,11 +602,13 @@ void containers_free(struct containers *cs)
 {
 	if (!cs)
 		return;
+	ctr_health_shutdown(cs);
 	ctr_waiter_stop(cs);
 	pthread_mutex_lock(&cs->lock);
 	while (cs->jobs > 0)
 		pthread_cond_wait(&cs->cond, &cs->lock);
 	pthread_mutex_unlock(&cs->lock);
+	ctr_health_free(cs);
 	for (size_t i = 0; i < cs->n_execs; i++)
 		ctr_exec_unref(cs->execs[i]);
 	free(cs->execs);
@@ -680,6 +683,7 @@ static void restore_alive(struct ctr *c, pid_t mpid)
 		    volume_mount(cs->e->volumes, m->name, NULL, NULL) == 0)
 			m->mounted = true;
 	}
+	ctr_health_start(c);
 	ctr_save(c, false, NULL);
 	if (ctr_watch(c, &err) < 0)
 		log_error("restore container %.12s: %s", c->id, error_message(err));
@@ -832,6 +836,7 @@ void containers_shutdown(struct containers *cs, bool stop_all)
 			pthread_cond_wait(&cs->cond, &cs->lock);
 		pthread_mutex_unlock(&cs->lock);
 	}
+	ctr_health_shutdown(cs);
 	pthread_mutex_lock(&cs->lock);
 	cs->stopping = true;
 	pthread_cond_broadcast(&cs->cond);

@@ -89,6 +89,7 @@ void ctr_unref(struct ctr *c)
 	free(c->lower_dir);
 	free(c->cgroups_path);
 	json_decref(c->process);
+	json_decref(c->health);
 	free(c->name);
 	free(c->error);
 	free(c->started_at);
@@ -455,6 +456,8 @@ static json_t *record_json_locked(const struct ctr *c)
 	                       json_string_or_null(c->started_at), "FinishedAt",
 	                       json_string_or_null(c->finished_at));
 
+	if (st && c->health)
+		json_object_set_new(st, "Health", json_deep_copy(c->health));
 	return json_pack("{s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:s, s:s, s:i, s:b, s:b, s:b, s:i, "
 	                 "s:o, s:o, s:o, s:o, s:o, s:o}",
 	                 "ID", c->id, "Created", c->created, "Path", c->path, "Args", c->args,
@@ -553,6 +556,8 @@ static int state_from_record(struct ctr *c, json_t *st, struct husk_error **err)
 	c->finished_at = fa ? strdup(fa) : NULL;
 	c->started_ns = time_ns_of(sa);
 	c->finished_ns = time_ns_of(fa);
+	if (json_is_object(json_object_get(st, "Health")))
+		c->health = json_deep_copy(json_object_get(st, "Health"));
 	return 0;
 }
 
@@ -616,15 +621,19 @@ json_t *ctr_state_json_locked(const struct ctr *c)
 {
 	bool running =
 	        c->status == CTR_RUNNING || c->status == CTR_PAUSED || c->status == CTR_RESTARTING;
+	json_t *st;
 
-	return json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:s, s:s}", "Status",
-	                 ctr_status_name(c->status), "Running", running, "Paused",
-	                 c->status == CTR_PAUSED, "Restarting", c->status == CTR_RESTARTING,
-	                 "OOMKilled", c->oom_killed, "Dead", c->status == CTR_DEAD, "Pid",
-	                 (c->status == CTR_RUNNING || c->status == CTR_PAUSED) ? (int)c->pid : 0,
-	                 "ExitCode", c->exit_code, "Error", c->error ? c->error : "", "StartedAt",
-	                 c->started_at ? c->started_at : ZERO_TIME, "FinishedAt",
-	                 c->finished_at ? c->finished_at : ZERO_TIME);
+	st = json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:s, s:s}", "Status",
+	               ctr_status_name(c->status), "Running", running, "Paused",
+	               c->status == CTR_PAUSED, "Restarting", c->status == CTR_RESTARTING,
+	               "OOMKilled", c->oom_killed, "Dead", c->status == CTR_DEAD, "Pid",
+	               (c->status == CTR_RUNNING || c->status == CTR_PAUSED) ? (int)c->pid : 0,
+	               "ExitCode", c->exit_code, "Error", c->error ? c->error : "", "StartedAt",
+	               c->started_at ? c->started_at : ZERO_TIME, "FinishedAt",
+	               c->finished_at ? c->finished_at : ZERO_TIME);
+	if (st && c->health)
+		json_object_set_new(st, "Health", json_deep_copy(c->health));
+	return st;
 }
 
 static const char *network_mode(const struct ctr *c)
@@ -653,6 +662,15 @@ static json_t *networks_json(const struct ctr *c)
 	n = json_object();
 
 	if (startswith(m, "container:"))
+		return n;
+	/* what a bridge-mode container joins at start (network connect) */
+	json_t *epc = json_object_get(c->networking, "EndpointsConfig"), *v;
+	const char *key;
+	if (streq(m, "none") || streq(m, "host"))
+		epc = NULL;
+	json_object_foreach (epc, key, v)
+		json_object_set_new(n, streq(key, "default") ? "bridge" : key, endpoint_json());
+	if (json_object_size(n))
 		return n;
 	if (streq(m, "default"))
 		m = "bridge";
@@ -882,7 +900,14 @@ static void status_text_locked(const struct ctr *c, char *buf, size_t len)
 	case CTR_RUNNING:
 	case CTR_PAUSED:
 		containers_human_duration((now - c->started_ns) / 1000000000, d, sizeof(d));
-		snprintf(buf, len, "Up %s%s", d, c->status == CTR_PAUSED ? " (Paused)" : "");
+		if (c->status == CTR_PAUSED)
+			snprintf(buf, len, "Up %s (Paused)", d);
+		else if (c->health) /* dockerd's Health.String() */
+			snprintf(buf, len, "Up %s (%s%s)", d,
+			         streq(ctr_health_status_locked(c), "starting") ? "health: " : "",
+			         ctr_health_status_locked(c));
+		else
+			snprintf(buf, len, "Up %s", d);
 		return;
 	case CTR_RESTARTING:
 		containers_human_duration((now - c->finished_ns) / 1000000000, d, sizeof(d));

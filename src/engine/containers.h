@@ -105,6 +105,21 @@ int containers_kill(struct containers *cs, const char *name, const char *signal,
                     struct husk_error **err);
 int containers_pause(struct containers *cs, const char *name, struct husk_error **err);
 int containers_unpause(struct containers *cs, const char *name, struct husk_error **err);
+/* POST /networks/{id}/connect: hot-plug an endpoint into a running
+ * container, or add the network to what a stopped one joins at start;
+ * epc is the EndpointConfig (Aliases, IPAMConfig.IPv4Address; may be
+ * NULL). dockerd's errors: -ENOENT for the container or network, -EPERM
+ * "endpoint with name x already exists in network y", -EINVAL for the
+ * host/none/container: modes and bad settings. Publishes "network
+ * connect". */
+int containers_network_connect(struct containers *cs, const char *network, const char *name,
+                               json_t *epc, struct husk_error **err);
+/* POST /networks/{id}/disconnect: the reverse, deleting the endpoint of a
+ * running container at once. -ENOTCONN "container x is not connected to
+ * network y"; force forgets a network that no longer exists. Publishes
+ * "network disconnect". */
+int containers_network_disconnect(struct containers *cs, const char *network, const char *name,
+                                  bool force, struct husk_error **err);
 /* Rename to new_name (with or without the leading '/'). */
 int containers_rename(struct containers *cs, const char *name, const char *new_name,
                       struct husk_error **err);

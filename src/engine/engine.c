@@ -98,12 +98,14 @@ static int open_store(struct engine *e, struct husk_error **err)
 	return 0;
 }
 
-/* The networks, with daemon.json's bip, mtu, iptables and ip-forward. */
+/* The networks, with daemon.json's bridge, bip, mtu, iptables and ip-forward. */
 static int open_networks(struct engine *e, struct husk_error **err)
 {
 	json_t *f = e->cfg.file;
 	struct networks_config nc = {
 	        .data_root = e->cfg.data_root,
+	        .default_root = streq(e->cfg.data_root, HUSK_DEFAULT_DATA_ROOT),
+	        .bridge = json_string_value(json_object_get(f, "bridge")),
 	        .bip = json_string_value(json_object_get(f, "bip")),
 	        .mtu = (unsigned)json_integer_value(json_object_get(f, "mtu")),
 	        .nat = !json_is_false(json_object_get(f, "iptables")),

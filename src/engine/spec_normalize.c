@@ -245,30 +245,28 @@ static int check_signal(const char *sig, struct husk_error **err)
 	return 0;
 }
 
+/* dockerd's validateHealthCheck, in its order (Retries is the third). */
 static int check_healthcheck(json_t *body, struct husk_error **err)
 {
-	static const char *const durations[] = {"Interval", "Timeout", "StartPeriod",
-	                                        "StartInterval"};
+	static const char *const fields[] = {"Interval", "Timeout", "Retries", "StartPeriod",
+	                                     "StartInterval"};
 	json_t *hc = json_object_get(body, "Healthcheck");
 	_cleanup_strv_ char **test = NULL;
-	int64_t v, retries = 0;
+	int64_t v;
 
 	if (!json_is_object(hc))
 		return 0;
 	if (sb_strv(hc, "Healthcheck", "Test", false, &test, err) < 0)
 		return -EINVAL;
-	for (size_t i = 0; i < ELEMENTSOF(durations); i++) {
+	for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
 		v = 0;
-		if (sb_i64(hc, "Healthcheck", durations[i], &v, err) < 0)
+		if (sb_i64(hc, "Healthcheck", fields[i], &v, err) < 0)
 			return -EINVAL;
-		if (v != 0 && v < MIN_DURATION_NS)
-			return sb_fail(err, "%s in Healthcheck cannot be less than 1ms",
-			               durations[i]);
+		if (streq(fields[i], "Retries") && v < 0)
+			return sb_fail(err, "Retries in Healthcheck cannot be negative");
+		if (!streq(fields[i], "Retries") && v != 0 && v < MIN_DURATION_NS)
+			return sb_fail(err, "%s in Healthcheck cannot be less than 1ms", fields[i]);
 	}
-	if (sb_i64(hc, "Healthcheck", "Retries", &retries, err) < 0)
-		return -EINVAL;
-	if (retries < 0)
-		return sb_fail(err, "Retries in Healthcheck cannot be negative");
 	return 0;
 }
 
@@ -604,27 +602,40 @@ static int merge_if_unset(json_t *body, json_t *img, const char *key, struct hus
 	return sb_set(body, key, json_deep_copy(i), err);
 }
 
+static const char *const health_keys[] = {"Test",        "Interval",      "Timeout",
+                                          "StartPeriod", "StartInterval", "Retries"};
+
+static bool health_unset(json_t *v)
+{
+	return !v || json_is_null(v) || (json_is_integer(v) && !json_integer_value(v)) ||
+	       (json_is_array(v) && !json_array_size(v));
+}
+
+/* dockerd's merge(): each unset field of the user's from the image's; then
+ * HealthConfig's field order without the empty ones (its omitempty), so
+ * inspect prints what dockerd prints. */
 static int merge_healthcheck(json_t *body, json_t *img, struct husk_error **err)
 {
-	static const char *const keys[] = {"Test",        "Interval",      "Timeout",
-	                                   "StartPeriod", "StartInterval", "Retries"};
 	json_t *u = json_object_get(body, "Healthcheck"), *i = json_object_get(img, "Healthcheck");
+	json_t *out;
 
-	if (!json_is_object(i))
+	if (!json_is_object(u) && !json_is_object(i))
 		return 0;
 	if (!json_is_object(u))
-		return sb_set(body, "Healthcheck", json_deep_copy(i), err);
-	for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
-		json_t *cur = json_object_get(u, keys[k]);
-		bool unset = !cur || json_is_null(cur) ||
-		             (json_is_integer(cur) && !json_integer_value(cur)) ||
-		             (json_is_array(cur) && !json_array_size(cur));
+		u = i;
+	if (!(out = json_object()))
+		return sb_oom(err);
+	for (size_t k = 0; k < ELEMENTSOF(health_keys); k++) {
+		json_t *v = json_object_get(u, health_keys[k]);
 
-		if (unset && json_object_get(i, keys[k]) &&
-		    json_object_set(u, keys[k], json_object_get(i, keys[k])) < 0)
+		if (health_unset(v) && json_is_object(i))
+			v = json_object_get(i, health_keys[k]);
+		if (!health_unset(v) && json_object_set(out, health_keys[k], v) < 0) {
+			json_decref(out);
 			return sb_oom(err);
+		}
 	}
-	return 0;
+	return sb_set(body, "Healthcheck", out, err);
 }
 
 /* dockerd's merge(): Entrypoint given → the image's Cmd is not used. */

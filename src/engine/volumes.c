@@ -18,7 +18,7 @@
 #include "image/images.h"
 /* tree_copy()/tree_size(): the store's faithful, symlink-safe tree copy
  * (owners, modes, times, xattrs, hard links) is exactly Docker's copy-up. */
-#include "store/store_internal.h"
+#include "store/store.h"
 
 #define OPTS_JSON "opts.json"
 #define DATA_DIR  "_data"

@@ -41,15 +41,29 @@ static void veth_name(const char *container_id, const char *net_id, char ret[16]
 	snprintf(ret, 16, "vhusk%.8s", digest_hex(&d));
 }
 
-static size_t container_eps(struct networks *n, const char *container_id)
+/* How many endpoints the container has, and the lowest N no eth<N> of
+ * theirs uses (a network disconnected from a running container frees
+ * its interface name). */
+static size_t container_eps(struct networks *n, const char *container_id, size_t *ret_free)
 {
 	const char *key;
 	json_t *ep;
-	size_t count = 0;
+	size_t count = 0, index = 0;
+	bool taken = true;
 
 	json_object_foreach (n->eps, key, ep)
 		if (streq(json_string_value(json_object_get(ep, "ContainerID")), container_id))
 			count++;
+	for (; taken; index += taken) {
+		char ifname[16];
+		snprintf(ifname, sizeof(ifname), "eth%zu", index);
+		taken = false;
+		json_object_foreach (n->eps, key, ep)
+			taken |= streq(json_string_value(json_object_get(ep, "ContainerID")),
+			               container_id) &&
+			         streq(json_string_value(json_object_get(ep, "Ifname")), ifname);
+	}
+	*ret_free = index;
 	return count;
 }
 
@@ -144,8 +158,8 @@ static json_t *ep_record_new(const struct endpoint_config *ec, json_t *net, cons
 	                 ec->hosts_path, "Ports");
 }
 
-/* The container's side: loopback, its interface, address and (first
- * network only) the default route. */
+/* The container's side: loopback, its interface, address and (its first
+ * endpoint only) the default route. */
 static int inside_setup(int nsfd, const char *ifname, struct in_addr ip, unsigned prefix,
                         struct in_addr gw, bool route, char mac[18], struct husk_error **err)
 {
@@ -196,6 +210,7 @@ static void ep_teardown(struct networks *n, json_t *net, json_t *ep, const char 
 		net_record_save(n, "endpoints", k, NULL, NULL);
 		json_object_del(n->eps, k);
 	}
+	net_nat_release(n);
 }
 
 static int connect_locked(struct networks *n, json_t *net, const char *netns_path,
@@ -209,7 +224,7 @@ static int connect_locked(struct networks *n, json_t *net, const char *netns_pat
 	struct ipam_subnet s;
 	struct in_addr gw, ip;
 	char veth[16], ifname[16], mac[18];
-	size_t index;
+	size_t index, others;
 	json_t *ep;
 	int r;
 
@@ -228,7 +243,7 @@ static int connect_locked(struct networks *n, json_t *net, const char *netns_pat
 		r = ipam_alloc(ipam, ec->container_id, ec->ip, &ip, err);
 	if (r < 0)
 		return r;
-	index = container_eps(n, ec->container_id);
+	others = container_eps(n, ec->container_id, &index);
 	veth_name(ec->container_id, net_id, veth);
 	snprintf(ifname, sizeof(ifname), "eth%zu", index);
 	ep = ep_record_new(ec, net, veth, ifname, ip, s.prefix, gw);
@@ -263,7 +278,7 @@ static int connect_locked(struct networks *n, json_t *net, const char *netns_pat
 		                                                 "com.docker.network.bridge.name")),
 		               err);
 	if (r == 0)
-		r = inside_setup(nsfd, ifname, ip, s.prefix, gw, index == 0, mac, err);
+		r = inside_setup(nsfd, ifname, ip, s.prefix, gw, others == 0, mac, err);
 	if (r == 0) {
 		json_object_set_new(ep, "MacAddress", json_string(mac));
 		r = net_record_save(n, "endpoints", key, ep, err);

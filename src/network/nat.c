@@ -11,15 +11,18 @@
 #include "base/json.h"
 #include "base/str.h"
 
+#define LETTERS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
 struct nat {
+	char table[NAT_TABLE_MAX];
 	struct nft_ctx *ctx;
 	pthread_mutex_t lock; /* libnftables contexts are not thread-safe */
 };
 
 /* The table. Maps take (host address . port) or port alone (published on
  * every address) to (container address . port). */
-static const char table_text[] =
-        "table ip " NAT_TABLE " {\n"
+static const char table_body[] =
+        "{\n"
         "  map tcp_ip { type ipv4_addr . inet_service : ipv4_addr . inet_service; }\n"
         "  map tcp_any { type inet_service : ipv4_addr . inet_service; }\n"
         "  map udp_ip { type ipv4_addr . inet_service : ipv4_addr . inet_service; }\n"
@@ -50,12 +53,26 @@ static const char table_text[] =
         "  }\n"
         "}\n";
 
-int nat_open(struct nat **ret, struct husk_error **err)
+/* nftables' identifiers: a letter, then letters, digits and underscores */
+static bool table_name_ok(const char *s)
 {
-	struct nat *n = calloc(1, sizeof(*n));
+	size_t n = s ? strlen(s) : 0;
 
+	return n > 0 && n < NAT_TABLE_MAX && strchr(LETTERS, s[0]) &&
+	       strspn(s, LETTERS "0123456789_") == n;
+}
+
+int nat_open(const char *table, struct nat **ret, struct husk_error **err)
+{
+	struct nat *n;
+
+	if (!table_name_ok(table))
+		return error_set(err, EINVAL, "invalid nftables table name \"%s\"",
+		                 table ? table : "");
+	n = calloc(1, sizeof(*n));
 	if (!n)
 		return error_set(err, ENOMEM, "out of memory");
+	snprintf(n->table, sizeof(n->table), "%s", table);
 	n->ctx = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (!n->ctx) {
 		free(n);
@@ -111,26 +128,45 @@ static int run(struct nat *n, const char *cmd, char **ret_out, struct husk_error
 	return r;
 }
 
+/* "<verb> table ip <table>" */
+static int table_cmd(struct nat *n, const char *verb, struct husk_error **err)
+{
+	char cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "%s table ip %s", verb, n->table);
+	return run(n, cmd, NULL, err);
+}
+
+const char *nat_table(const struct nat *n)
+{
+	return n->table;
+}
+
 bool nat_exists(struct nat *n)
 {
-	return run(n, "list table ip " NAT_TABLE, NULL, NULL) == 0;
+	return table_cmd(n, "list", NULL) == 0;
 }
 
 int nat_ensure(struct nat *n, struct husk_error **err)
 {
+	_cleanup_free_ char *text = str_printf("table ip %s %s", n->table, table_body);
+	char list[64];
 	int r = 0;
 
+	if (!text)
+		return error_set(err, ENOMEM, "out of memory");
+	snprintf(list, sizeof(list), "list table ip %s", n->table);
 	pthread_mutex_lock(&n->lock);
-	if (run_locked(n, "list table ip " NAT_TABLE, NULL, NULL) < 0)
-		r = run_locked(n, table_text, NULL, err);
+	if (run_locked(n, list, NULL, NULL) < 0)
+		r = run_locked(n, text, NULL, err);
 	pthread_mutex_unlock(&n->lock);
-	return r < 0 ? error_wrap(err, "create table ip %s", NAT_TABLE) : 0;
+	return r < 0 ? error_wrap(err, "create table ip %s", n->table) : 0;
 }
 
 int nat_remove(struct nat *n, struct husk_error **err)
 {
 	_cleanup_error_ struct husk_error *e = NULL;
-	int r = run(n, "delete table ip " NAT_TABLE, NULL, &e);
+	int r = table_cmd(n, "delete", &e);
 
 	if (r < 0 && r != -ENOENT && err)
 		*err = TAKE_PTR(e);
@@ -149,7 +185,7 @@ static int element_cmd(struct nat *n, const char *verb, const char *set, const c
                        struct husk_error **err)
 {
 	_cleanup_free_ char *cmd =
-	        str_printf("%s element ip %s %s { %s }\n", verb, NAT_TABLE, set, elem);
+	        str_printf("%s element ip %s %s { %s }\n", verb, n->table, set, elem);
 	int r;
 
 	if (!cmd)
@@ -226,7 +262,7 @@ int nat_port_add(struct nat *n, const struct nat_port *p, struct husk_error **er
 	if (!key)
 		return error_set(err, ENOMEM, "out of memory");
 	/* "create" fails on an existing key where "add" would not */
-	cmd = str_printf("create element ip %s %s : %s . %u }\n", NAT_TABLE, key,
+	cmd = str_printf("create element ip %s %s : %s . %u }\n", n->table, key,
 	                 inet_ntop(AF_INET, &p->ip, ip, sizeof(ip)), p->port);
 	if (!cmd)
 		return error_set(err, ENOMEM, "out of memory");
@@ -244,7 +280,7 @@ int nat_port_del(struct nat *n, const struct nat_port *p, struct husk_error **er
 	_cleanup_free_ char *key = port_key(p), *cmd = NULL;
 	int r;
 
-	if (!key || !(cmd = str_printf("delete element ip %s %s }\n", NAT_TABLE, key)))
+	if (!key || !(cmd = str_printf("delete element ip %s %s }\n", n->table, key)))
 		return error_set(err, ENOMEM, "out of memory");
 	_cleanup_error_ struct husk_error *e = NULL;
 	r = run(n, cmd, NULL, &e);
@@ -259,11 +295,13 @@ int nat_port_count(struct nat *n, size_t *ret, struct husk_error **err)
 	_cleanup_(json_decrefp) json_t *doc = NULL;
 	json_t *items, *item, *map;
 	size_t i, count = 0;
+	char list[64];
 	int r;
 
 	pthread_mutex_lock(&n->lock);
 	nft_ctx_output_set_flags(n->ctx, NFT_CTX_OUTPUT_JSON);
-	r = run_locked(n, "list table ip " NAT_TABLE, &out, err);
+	snprintf(list, sizeof(list), "list table ip %s", n->table);
+	r = run_locked(n, list, &out, err);
 	nft_ctx_output_set_flags(n->ctx, 0);
 	pthread_mutex_unlock(&n->lock);
 	if (r == -ENOENT) {

@@ -1,4 +1,5 @@
-/* nat.h — husk's nftables table (`ip husk`, through libnftables): outbound
+/* nat.h — a daemon's nftables table (`ip husk` for the default data root,
+ * `ip husk_<8 hex>` for another one; through libnftables): outbound
  * masquerade for the bridge networks' subnets, and published ports as
  * DNAT map entries, from other hosts (prerouting), from the host itself
  * including 127.0.0.1 (output; the bridge needs route_localnet), and
@@ -17,11 +18,14 @@
 #include "base/error.h"
 #include "network/ipam.h"
 
-#define NAT_TABLE "husk"
+#define NAT_TABLE     "husk" /* the default data root's */
+#define NAT_TABLE_MAX 32
 
 struct nat;
 
-int nat_open(struct nat **ret, struct husk_error **err);
+/* A handle on the table `ip <table>` (nothing is created yet). -EINVAL
+ * for a name nftables would not take. */
+int nat_open(const char *table, struct nat **ret, struct husk_error **err);
 void nat_free(struct nat *n);
 DEFINE_CLEANUP_FUNC(struct nat *, nat_free)
 
@@ -32,6 +36,8 @@ int nat_ensure(struct nat *n, struct husk_error **err);
 /* Delete the whole table. Absent is fine. */
 int nat_remove(struct nat *n, struct husk_error **err);
 bool nat_exists(struct nat *n);
+/* The table's name. */
+const char *nat_table(const struct nat *n);
 
 /* A bridge network: masquerade its subnet going anywhere but its bridge. */
 int nat_network_add(struct nat *n, const char *bridge, const struct ipam_subnet *s,

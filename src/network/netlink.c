@@ -353,6 +353,33 @@ int nl_link_mac(struct nl *nl, const char *name, char ret[18], struct husk_error
 	return 0;
 }
 
+static int master_attr(const struct nlattr *a, void *data)
+{
+	if (mnl_attr_get_type(a) == IFLA_MASTER && mnl_attr_get_payload_len(a) >= 4)
+		*(int *)data = (int)mnl_attr_get_u32(a);
+	return MNL_CB_OK;
+}
+
+static int master_cb(const struct nlmsghdr *m, void *data)
+{
+	return mnl_attr_parse(m, sizeof(struct ifinfomsg), master_attr, data);
+}
+
+int nl_link_master(struct nl *nl, const char *name)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *h;
+	int master = 0, r;
+
+	if (!ifname_ok(name))
+		return -EINVAL;
+	h = msg_new(nl, buf, RTM_GETLINK, 0);
+	put_ifinfo(h);
+	mnl_attr_put_strz(h, IFLA_IFNAME, name);
+	r = transact(nl, h, master_cb, &master);
+	return r < 0 ? (r == -ENOENT ? -ENODEV : r) : master;
+}
+
 int nl_addr_add(struct nl *nl, const char *name, struct in_addr addr, unsigned prefix,
                 struct husk_error **err)
 {

@@ -41,6 +41,9 @@ int nl_link_del(struct nl *nl, const char *name, struct husk_error **err);
 /* The names of the links whose name starts with prefix (a new
  * NULL-terminated vector). */
 int nl_link_names(struct nl *nl, const char *prefix, char ***ret, struct husk_error **err);
+/* The index of the bridge link name is enslaved to, 0 when none;
+ * -ENODEV when absent. */
+int nl_link_master(struct nl *nl, const char *name);
 /* The MAC address of a link, "02:42:ac:11:00:02". */
 int nl_link_mac(struct nl *nl, const char *name, char ret[18], struct husk_error **err);
 

@@ -13,8 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/digest.h"
 #include "base/fs.h"
 #include "base/json.h"
+#include "base/log.h"
 #include "base/str.h"
 #include "base/timefmt.h"
 #include "network/netlink.h"
@@ -218,7 +220,7 @@ static int default_bridge(struct networks *n, json_t *net, struct husk_error **e
 	int r;
 
 	if (json_object_set_new(json_object_get(net, "Options"), BRIDGE_NAME_OPT,
-	                        json_string(NETWORK_DEFAULT_BRIDGE)) < 0)
+	                        json_string(n->bridge)) < 0)
 		return error_set(err, ENOMEM, "out of memory");
 	if (n->cfg.bip) {
 		/* "bip" is the gateway with its prefix: 10.10.0.1/24 */
@@ -238,7 +240,7 @@ static int default_bridge(struct networks *n, json_t *net, struct husk_error **e
 		s.prefix = (unsigned)prefix;
 		s.net.s_addr = htonl(ntohl(gw.s_addr) & (~0u << (32 - prefix)));
 	} else {
-		r = taken_subnets(n, NETWORK_DEFAULT_BRIDGE, &taken, &nt, err);
+		r = taken_subnets(n, n->bridge, &taken, &nt, err);
 		if (r < 0)
 			return r;
 		r = ipam_pick_subnet(taken, nt, &s, err);
@@ -249,6 +251,23 @@ static int default_bridge(struct networks *n, json_t *net, struct husk_error **e
 	return set_subnet(net, &s, gw) < 0 ? error_set(err, ENOMEM, "out of memory") : 0;
 }
 
+static bool has_endpoints(struct networks *n, json_t *net);
+
+/* A default bridge record of another bridge name (daemon.json "bridge"
+ * changed, or a record from before names were per daemon) takes this
+ * daemon's name while nothing is connected to it. */
+static int default_bridge_rename(struct networks *n, json_t *net, struct husk_error **err)
+{
+	json_t *opts = json_object_get(net, "Options");
+
+	if (streq(bridge_of(net), n->bridge) || has_endpoints(n, net))
+		return 0;
+	if (json_object_set_new(opts, BRIDGE_NAME_OPT, json_string(n->bridge)) < 0)
+		return error_set(err, ENOMEM, "out of memory");
+	return net_record_save(n, "networks", json_string_value(json_object_get(net, "Id")), net,
+	                       err);
+}
+
 static int predefined_ensure(struct networks *n, struct husk_error **err)
 {
 	static const char *const drivers[] = {"bridge", "host", "null"};
@@ -257,6 +276,11 @@ static int predefined_ensure(struct networks *n, struct husk_error **err)
 		_cleanup_(json_decrefp) json_t *net = NULL;
 		int r;
 
+		if (i == 0 && net_find(n, predefined[i])) {
+			r = default_bridge_rename(n, net_find(n, predefined[i]), err);
+			if (r < 0)
+				return r;
+		}
 		if (net_find(n, predefined[i]))
 			continue;
 		net = network_record_new(predefined[i], drivers[i]);
@@ -277,6 +301,109 @@ static int predefined_ensure(struct networks *n, struct husk_error **err)
 	return 0;
 }
 
+static bool ifname_valid(const char *s)
+{
+	size_t len = s ? strlen(s) : 0;
+
+	return len > 0 && len < 16 &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+	               len;
+}
+
+int network_daemon_names(const char *data_root, bool default_root, const char *bridge,
+                         char ret_bridge[16], char ret_table[32], struct husk_error **err)
+{
+	struct digest d;
+
+	if (bridge && !ifname_valid(bridge))
+		return error_set(err, EINVAL,
+		                 "invalid bridge name \"%s\": expected 1 to 15 of [a-zA-Z0-9_.-]",
+		                 bridge);
+	if (default_root) {
+		snprintf(ret_bridge, 16, "%s", bridge ? bridge : NETWORK_DEFAULT_BRIDGE);
+		snprintf(ret_table, 32, "%s", NAT_TABLE);
+		return 0;
+	}
+	digest_buf(data_root, strlen(data_root), &d);
+	if (bridge)
+		snprintf(ret_bridge, 16, "%s", bridge);
+	else
+		snprintf(ret_bridge, 16, "husk%.8s", digest_hex(&d));
+	snprintf(ret_table, 32, "%s_%.8s", NAT_TABLE, digest_hex(&d));
+	return 0;
+}
+
+static int bridge_link_ensure(struct networks *n, json_t *net, struct husk_error **err);
+
+static char *ipam_path_of(struct networks *n, const char *id)
+{
+	_cleanup_free_ char *file = str_printf("ipam/%s.json", id);
+
+	return file ? path_join(n->dir, file) : NULL;
+}
+
+/* Whether a route of the host (no bridge of this network exists yet)
+ * overlaps s: another daemon's bridge took the subnet meanwhile. */
+static bool subnet_clashes(const struct ipam_subnet *s)
+{
+	_cleanup_(nl_closep) struct nl *nl = NULL;
+	_cleanup_free_ struct nl_route4 *routes = NULL;
+	size_t nr = 0;
+	bool clash = false;
+
+	if (nl_open(-1, &nl, NULL) < 0 || nl_routes4(nl, &routes, &nr, NULL) < 0)
+		return false;
+	for (size_t i = 0; i < nr; i++) {
+		struct ipam_subnet rs = {routes[i].dst, routes[i].prefix};
+		clash |= routes[i].prefix > 0 && ipam_overlaps(s, &rs);
+	}
+	return clash;
+}
+
+/* The default bridge's subnet is chosen again when its bridge does not
+ * exist and the subnet clashes with the host's routes (never with "bip"
+ * or with endpoints on it). */
+static int default_bridge_repick(struct networks *n, json_t *net, struct husk_error **err)
+{
+	_cleanup_(nl_closep) struct nl *nl = NULL;
+	_cleanup_free_ struct ipam_subnet *taken = NULL;
+	_cleanup_free_ char *leases = NULL;
+	const char *id = json_string_value(json_object_get(net, "Id"));
+	struct ipam_subnet s;
+	struct in_addr gw;
+	size_t nt = 0;
+	int r;
+
+	if (n->cfg.bip || has_endpoints(n, net) || net_subnet(net, &s, &gw, NULL) < 0 ||
+	    nl_open(-1, &nl, NULL) < 0 || nl_link_index(nl, n->bridge) > 0 || !subnet_clashes(&s))
+		return 0;
+	r = taken_subnets(n, n->bridge, &taken, &nt, err);
+	if (r == 0)
+		r = ipam_pick_subnet(taken, nt, &s, err);
+	if (r < 0)
+		return r;
+	json_array_clear(json_object_get(json_object_get(net, "IPAM"), "Config"));
+	if (set_subnet(net, &s, ipam_first_host(&s)) < 0 || !(leases = ipam_path_of(n, id)))
+		return error_set(err, ENOMEM, "out of memory");
+	unlink(leases);
+	return net_record_save(n, "networks", id, net, err);
+}
+
+/* The default bridge, so that its address claims its subnet against other
+ * daemons from the start; and no table of ours unless an endpoint needs it
+ * (one left by a daemon that died with nothing running is deleted). */
+static void networks_settle(struct networks *n)
+{
+	_cleanup_error_ struct husk_error *err = NULL;
+
+	if (default_bridge_repick(n, net_find(n, "bridge"), &err) < 0 ||
+	    bridge_link_ensure(n, net_find(n, "bridge"), &err) < 0)
+		log_warn("the default bridge \"%s\": %s", n->bridge, error_message(err));
+	pthread_mutex_lock(&n->lock);
+	net_nat_release(n);
+	pthread_mutex_unlock(&n->lock);
+}
+
 int networks_open(const struct networks_config *c, struct networks **ret, struct husk_error **err)
 {
 	struct networks *n = calloc(1, sizeof(*n));
@@ -287,6 +414,7 @@ int networks_open(const struct networks_config *c, struct networks **ret, struct
 	pthread_mutex_init(&n->lock, NULL);
 	n->cfg = *c;
 	n->cfg.bip = c->bip ? strdup(c->bip) : NULL;
+	n->cfg.bridge = NULL; /* n->bridge has it */
 	n->dir = path_join(c->data_root, "network");
 	n->nets = json_object();
 	n->eps = json_object();
@@ -294,7 +422,10 @@ int networks_open(const struct networks_config *c, struct networks **ret, struct
 		networks_free(n);
 		return error_set(err, ENOMEM, "out of memory");
 	}
-	r = mkdir_p(n->dir, 0700) < 0 ? error_set_errno(err, errno, "create \"%s\"", n->dir) : 0;
+	r = network_daemon_names(c->data_root, c->default_root, c->bridge, n->bridge, n->table,
+	                         err);
+	if (r == 0 && mkdir_p(n->dir, 0700) < 0)
+		r = error_set_errno(err, errno, "create \"%s\"", n->dir);
 	if (r == 0) {
 		_cleanup_free_ char *ipam = path_join(n->dir, "ipam");
 		if (!ipam || mkdir_p(ipam, 0700) < 0)
@@ -308,19 +439,26 @@ int networks_open(const struct networks_config *c, struct networks **ret, struct
 	if (r == 0)
 		r = predefined_ensure(n, err);
 	if (r == 0 && c->nat)
-		r = nat_open(&n->nat, err);
+		r = nat_open(n->table, &n->nat, err);
 	if (r < 0) {
 		networks_free(n);
 		return error_wrap(err, "networks");
 	}
+	networks_settle(n);
 	*ret = n;
 	return 0;
 }
 
 void networks_free(struct networks *n)
 {
+	_cleanup_(nl_closep) struct nl *nl = NULL;
+
 	if (!n)
 		return;
+	/* no bridge of ours outlives a daemon with nothing connected (a
+	 * live-restored container keeps it, and the table) */
+	if (n->nets && json_object_size(n->eps) == 0 && nl_open(-1, &nl, NULL) == 0)
+		nl_link_del(nl, n->bridge, NULL);
 	free((char *)n->cfg.bip);
 	free(n->dir);
 	json_decref(n->nets);
@@ -365,7 +503,8 @@ static int write_sysctl(const char *path, const char *value)
 	return 0;
 }
 
-int net_bridge_ensure(struct networks *n, json_t *net, struct husk_error **err)
+/* The bridge of a bridge network with its gateway address, up. */
+static int bridge_link_ensure(struct networks *n, json_t *net, struct husk_error **err)
 {
 	_cleanup_(nl_closep) struct nl *nl = NULL;
 	_cleanup_free_ char *localnet = NULL;
@@ -391,6 +530,7 @@ int net_bridge_ensure(struct networks *n, json_t *net, struct husk_error **err)
 	r = nl_addr_add(nl, bridge, gw, s.prefix, err);
 	if (r < 0 && r != -EEXIST)
 		return r;
+	error_clear(err);
 	r = nl_link_up(nl, bridge, NULL, err);
 	if (r < 0)
 		return r;
@@ -399,6 +539,21 @@ int net_bridge_ensure(struct networks *n, json_t *net, struct husk_error **err)
 	localnet = str_printf("/proc/sys/net/ipv4/conf/%s/route_localnet", bridge);
 	if (localnet)
 		write_sysctl(localnet, "1");
+	return 0;
+}
+
+int net_bridge_ensure(struct networks *n, json_t *net, struct husk_error **err)
+{
+	struct ipam_subnet s;
+	struct in_addr gw;
+	int r;
+
+	r = bridge_link_ensure(n, net, err);
+	if (r == 0)
+		r = net_subnet(net, &s, &gw, err);
+	if (r < 0)
+		return r;
+	/* forwarding only once a bridge network is in use */
 	if (n->cfg.ip_forward)
 		write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
 	if (!n->nat || json_is_true(json_object_get(net, "Internal")))
@@ -406,7 +561,15 @@ int net_bridge_ensure(struct networks *n, json_t *net, struct husk_error **err)
 	r = nat_ensure(n->nat, err);
 	if (r < 0)
 		return r;
-	return nat_network_add(n->nat, bridge, &s, err);
+	return nat_network_add(n->nat, bridge_of(net), &s, err);
+}
+
+void net_nat_release(struct networks *n)
+{
+	_cleanup_error_ struct husk_error *err = NULL;
+
+	if (n->nat && json_object_size(n->eps) == 0 && nat_remove(n->nat, &err) < 0)
+		log_warn("%s", error_message(err));
 }
 
 /* ---- the /networks API ---- */
@@ -500,6 +663,9 @@ int network_create(struct networks *n, json_t *body, json_t **ret, struct husk_e
 	r = user_subnet(n, body, bridge, net, err);
 	if (r == 0)
 		r = net_record_save(n, "networks", id, net, err);
+	/* the bridge now, as dockerd does: its address claims the subnet */
+	if (r == 0 && bridge_link_ensure(n, net, NULL) < 0)
+		log_warn("network %s: cannot create the bridge %s yet", name, bridge);
 	if (r == 0 && json_object_set(n->nets, id, net) < 0)
 		r = error_set(err, ENOMEM, "out of memory");
 	if (r == 0 && !(*ret = json_pack("{s:s, s:s}", "Id", id, "Warning", "")))
@@ -657,7 +823,7 @@ static int remove_locked(struct networks *n, json_t *net, struct husk_error **er
 {
 	_cleanup_(nl_closep) struct nl *nl = NULL;
 	_cleanup_free_ char *id = strdup(json_string_value(json_object_get(net, "Id")));
-	_cleanup_free_ char *ipam_file = NULL, *ipam_path = NULL;
+	_cleanup_free_ char *ipam_path = NULL;
 	const char *bridge = bridge_of(net);
 	struct ipam_subnet s;
 	struct in_addr gw;
@@ -669,8 +835,7 @@ static int remove_locked(struct networks *n, json_t *net, struct husk_error **er
 		nl_link_del(nl, bridge, NULL);
 	if (bridge && n->nat && net_subnet(net, &s, &gw, NULL) == 0)
 		nat_network_del(n->nat, bridge, &s, NULL);
-	ipam_file = str_printf("ipam/%s.json", id);
-	ipam_path = ipam_file ? path_join(n->dir, ipam_file) : NULL;
+	ipam_path = ipam_path_of(n, id);
 	if (ipam_path)
 		unlink(ipam_path);
 	r = net_record_save(n, "networks", id, NULL, err);

@@ -19,18 +19,32 @@
 #include <stdbool.h>
 #include "base/error.h"
 
-#define NETWORK_DEFAULT_BRIDGE "husk0"
+#define NETWORK_DEFAULT_BRIDGE "husk0" /* the default data root's */
 
 struct networks;
 
 struct networks_config {
 	const char *data_root;
-	const char *bip; /* daemon.json "bip": the default bridge's gateway/prefix; NULL: pick */
-	unsigned mtu;    /* 0: 1500 */
-	bool nat;        /* daemon.json "iptables" (default true): masquerade and port DNAT */
-	bool ip_forward; /* daemon.json "ip-forward" (default true) */
+	bool default_root;  /* data_root is the daemon's default one */
+	const char *bridge; /* daemon.json "bridge": the default bridge's name; NULL: derived */
+	const char *bip;    /* daemon.json "bip": the default bridge's gateway/prefix; NULL: pick */
+	unsigned mtu;       /* 0: 1500 */
+	bool nat;           /* daemon.json "iptables" (default true): masquerade and port DNAT */
+	bool ip_forward;    /* daemon.json "ip-forward" (default true) */
 };
 
+/* The names that keep daemons of one host apart: the default bridge's
+ * ("husk0" for the default data root, else "husk" + 8 hex of the data
+ * root's sha256, or `bridge` when given) and the nftables table's ("husk",
+ * else "husk_" + the same 8 hex). -EINVAL "invalid bridge name" for a
+ * bridge that is not a usable interface name. */
+int network_daemon_names(const char *data_root, bool default_root, const char *bridge,
+                         char ret_bridge[16], char ret_table[32], struct husk_error **err);
+
+/* Open the records under <data-root>/network, make the predefined
+ * networks and the default bridge (whose address claims its subnet
+ * against other daemons), and delete a stale nftables table of this
+ * daemon when no endpoint is left. */
 int networks_open(const struct networks_config *c, struct networks **ret, struct husk_error **err);
 void networks_free(struct networks *n);
 DEFINE_CLEANUP_FUNC(struct networks *, networks_free)
@@ -71,8 +85,9 @@ struct endpoint_config {
  * DriverOpts}. On failure nothing of the endpoint is left. */
 int network_connect(struct networks *n, const char *name, const char *netns_path,
                     const struct endpoint_config *ec, json_t **ret, struct husk_error **err);
-/* Undo network_connect (also after a restart, from the endpoint record).
- * Not connected is fine. */
+/* Undo network_connect (also after a restart, from the endpoint record),
+ * deleting the veth at once (the container's namespace lives on). Not
+ * connected is fine. The table goes with the last endpoint. */
 int network_disconnect(struct networks *n, const char *name, const char *container_id,
                        struct husk_error **err);
 /* Disconnect the container from every network it is on. netns_dying: the

@@ -13,6 +13,8 @@
 
 struct networks {
 	struct networks_config cfg;
+	char bridge[16]; /* the default bridge's name */
+	char table[32];  /* the nftables table's */
 	char *dir;       /* <data-root>/network */
 	json_t *nets;    /* id → record (Docker's network JSON + "husk.bridge") */
 	json_t *eps;     /* "<container>/<network id>" → endpoint record */
@@ -26,6 +28,8 @@ json_t *net_find(struct networks *n, const char *name);
 /* Make sure a bridge network's bridge exists with its gateway address and
  * its masquerade. Called with the lock held. */
 int net_bridge_ensure(struct networks *n, json_t *net, struct husk_error **err);
+/* Delete the nftables table when no endpoint is left. Lock held. */
+void net_nat_release(struct networks *n);
 /* Persist a record (network or endpoint) as <dir>/<kind>/<name>.json, or
  * remove it (rec NULL). */
 int net_record_save(struct networks *n, const char *kind, const char *name, json_t *rec,

@@ -281,7 +281,26 @@ int ports_unpublish(struct networks *n, const char *container_id, struct husk_er
 	return r;
 }
 
-/* The vhusk links no endpoint record knows. */
+/* Whether link v is on one of this daemon's bridges, or on none (another
+ * daemon's veths are on its own bridges). Lock held. */
+static bool veth_ours(struct networks *n, struct nl *nl, const char *v)
+{
+	int master = nl_link_master(nl, v);
+	const char *id;
+	json_t *net;
+
+	if (master <= 0)
+		return master == 0;
+	json_object_foreach (n->nets, id, net) {
+		const char *br = json_string_value(json_object_get(
+		        json_object_get(net, "Options"), "com.docker.network.bridge.name"));
+		if (br && nl_link_index(nl, br) == master)
+			return true;
+	}
+	return false;
+}
+
+/* The vhusk links of this daemon that no endpoint record knows. */
 static int veths_unknown(struct networks *n, struct nl *nl, char ***ret, struct husk_error **err)
 {
 	_cleanup_strv_ char **veths = NULL, **out = strv_new();
@@ -299,7 +318,7 @@ static int veths_unknown(struct networks *n, struct nl *nl, char ***ret, struct 
 		bool known = false;
 		json_object_foreach (n->eps, key, ep)
 			known |= streq(json_string_value(json_object_get(ep, "Veth")), *v);
-		if (!known && strv_push(&out, *v) < 0)
+		if (!known && veth_ours(n, nl, *v) && strv_push(&out, *v) < 0)
 			r = error_set(err, ENOMEM, "out of memory");
 	}
 	pthread_mutex_unlock(&n->lock);

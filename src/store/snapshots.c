@@ -238,6 +238,35 @@ static int snapshot_mount_locked(struct store *s, const char *id, char **ret_pat
 	return 0;
 }
 
+int store_snapshot_dirs(struct store *s, const char *id, char **ret_upper, char ***ret_lowers,
+                        struct husk_error **err)
+{
+	_cleanup_strv_ char **chains = NULL, **hexes = NULL, **lowers = strv_new();
+	_cleanup_free_ char *upper = NULL;
+	int r = check_id(id, err);
+
+	if (r < 0)
+		return r;
+	if (store_is_vfs(s))
+		return error_set(err, ENOTSUP, "the vfs storage driver keeps no upper directory");
+	r = store_snapshot_chains(s, id, &chains, err);
+	if (r == 0)
+		r = lower_hexes(s, chains, &hexes, err);
+	if (r < 0)
+		return r == -ENOENT ? error_set(err, ENOENT, "no such snapshot \"%s\"", id) : r;
+	upper = str_printf("%s/" STORE_SNAPS_DIR "/%s/upper", s->dir, id);
+	STRV_FOREACH (h, hexes) {
+		char *d = str_printf("%s/" STORE_LAYERS_DIR "/%s/diff", s->dir, *h);
+		if (!d || !lowers || strv_push_take(&lowers, d) < 0)
+			return error_set(err, ENOMEM, "out of memory");
+	}
+	if (!upper || !lowers)
+		return error_set(err, ENOMEM, "out of memory");
+	*ret_upper = TAKE_PTR(upper);
+	*ret_lowers = TAKE_PTR(lowers);
+	return 0;
+}
+
 int store_snapshot_mount(struct store *s, const char *id, char **ret_path, struct husk_error **err)
 {
 	_cleanup_close_ int lock = -1;

@@ -181,8 +181,27 @@ int store_snapshot_mount(struct store *s, const char *id, char **ret_path, struc
 int store_snapshot_unmount(struct store *s, const char *id, struct husk_error **err);
 /* Unmount and delete it. -ENOENT when there is no such snapshot. */
 int store_snapshot_remove(struct store *s, const char *id, struct husk_error **err);
+/* Where an overlay snapshot's changes are: its upper dir and the layer
+ * trees under it, top first (new strings). -ENOTSUP with the vfs driver,
+ * -ENOENT when there is no such snapshot or a layer is missing. */
+int store_snapshot_dirs(struct store *s, const char *id, char **ret_upper, char ***ret_lowers,
+                        struct husk_error **err);
 /* The IDs of every snapshot, sorted; a NULL-terminated vector. */
 int store_snapshot_list(struct store *s, char ***ret, struct husk_error **err);
+
+/* --- directory trees (copy.c) ---------------------------------------------- */
+
+/* Copy the tree src_dfd into the empty directory dst_dfd, keeping owners,
+ * modes (setuid too), times, xattrs, hard links, devices and symlinks (as
+ * links, never followed; everything is opened by fd with O_NOFOLLOW), and
+ * the root's own metadata; reflinks where the filesystem has them. What
+ * the vfs driver and a volume's copy-up use. -errno with "copy \"<path>\"",
+ * -ELOOP past 256 nested directories; the partial copy stays for the
+ * caller to remove. */
+int tree_copy(int src_dfd, int dst_dfd, struct husk_error **err);
+/* The sum of the sizes of the regular files below dfd (symlinks not
+ * followed, 256 levels at most); what it cannot read counts 0. */
+uint64_t tree_size(int dfd);
 
 /* --- garbage collection and check ------------------------------------------ */
 

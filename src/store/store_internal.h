@@ -147,13 +147,6 @@ int store_overlay_mount(struct store *s, char **hexes, const char *id, const cha
                         struct husk_error **err);
 bool store_is_mount_point(int dirfd, const char *path);
 
-/* copy.c: copy the tree src_dfd into the empty directory dst_dfd, keeping
- * owners, modes, times, xattrs, hard links, devices and symlinks. */
-int tree_copy(int src_dfd, int dst_dfd, struct husk_error **err);
-
-/* Sum of the sizes of the regular files below dfd. */
-uint64_t tree_size(int dfd);
-
 /* fsync the directory dfd/rel. -errno. */
 int store_fsync_at(struct store *s, const char *rel);
 

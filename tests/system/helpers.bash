@@ -77,10 +77,53 @@ husk_file_teardown() {
 	fi
 }
 
+# The usual setup_file: this file's directories and daemon (started with
+# the arguments as extra flags), and the busybox image (FIXTURE: the
+# fixtures' directory) loaded into it.
+husk_file_setup_busybox() {
+	husk_file_setup
+	huskd_start "$@"
+	FIXTURE=$("$FIXTURES/mkbusybox.sh")
+	export FIXTURE
+	husk load -i "$FIXTURE/busybox.tar" >/dev/null
+}
+
 # Skip the test with the reason when a host command is missing.
 require_cmd() {
 	local c
 	for c in "$@"; do
 		command -v "$c" >/dev/null 2>&1 || skip "$c is not installed on this host"
 	done
+}
+
+# A private dockerd to compare husk with: data root, exec root and socket
+# ($1/docker.sock, exported as DOCKERD_SOCK) under dir $1, no bridge, no
+# iptables. Returns 1 (DOCKERD_SOCK empty) when dockerd or the docker CLI
+# is missing or the daemon does not answer; dockerd_private_stop ends it.
+dockerd_private_start() {
+	local dir=$1
+	export DOCKERD_SOCK=
+	command -v dockerd >/dev/null && [ -x /usr/local/bin/docker ] || return 1
+	dockerd --data-root "$dir/d" --exec-root "$dir/x" -H "unix://$dir/docker.sock" \
+		--pidfile "$dir/d.pid" --bridge=none --iptables=false --ip6tables=false \
+		>"$dir/dockerd.log" 2>&1 &
+	for _ in $(seq 1 300); do
+		if curl -sf --unix-socket "$dir/docker.sock" http://d/_ping >/dev/null 2>&1; then
+			DOCKERD_SOCK=$dir/docker.sock
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+dockerd_private_stop() {
+	local pid
+	pid=$(cat "$1/d.pid" 2>/dev/null) || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for _ in $(seq 1 150); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
 }

@@ -31,12 +31,31 @@ setup_file() {
 	ip -n "hup$$" link set lo up
 	ip -n "hrc$$" route add default via 10.250.0.1
 	export RC="hrc$$" UP="hup$$"
+	# this daemon's default bridge and nftables table (husk0 and "husk"
+	# belong to the default data root only)
+	local h
+	h=$(printf %s "$HUSK_DATA_ROOT" | sha256sum | cut -c1-8)
+	export BR="husk$h" TABLE="husk_$h"
+}
+
+# The veths on this daemon's default bridge (other daemons' are not ours).
+our_veths() {
+	ip -o link show master "$BR" | grep -c vhusk || true
 }
 
 teardown_file() {
 	ip netns del "hrc$$" 2>/dev/null || true
 	ip netns del "hup$$" 2>/dev/null || true
+	# the second daemon of the two-daemon test, when it failed half-way
+	local pid2
+	pid2=$(cat "$HUSK_TEST_DIR/run2/huskd.pid" 2>/dev/null) || true
+	if [ -n "$pid2" ] && kill -0 "$pid2" 2>/dev/null; then
+		husk -H "unix://$HUSK_TEST_DIR/run2/husk.sock" rm -f d2 >/dev/null 2>&1 || true
+		kill -TERM "$pid2" 2>/dev/null || true
+	fi
 	husk_file_teardown
+	# a daemon that was killed leaves its bridge
+	ip link del "$BR" 2>/dev/null || true
 }
 
 web() { # name, then run flags: a busybox httpd answering "hello from NAME"
@@ -104,7 +123,7 @@ wait_http() {
 	assert_failure
 	assert_output --partial '18183'
 	husk rm -f w2 w3 w4
-	run nft list map ip husk tcp_any
+	run nft list map ip "$TABLE" tcp_any
 	refute_output --partial 18182
 }
 
@@ -204,7 +223,7 @@ socketserver.TCPServer(("10.251.0.2", 9000), H).handle_request()' &
 
 @test "no leak after 100 start/stop cycles with a published port" {
 	local veths
-	veths=$(ip -o link | grep -c vhusk || true)
+	veths=$(our_veths)
 	husk create --name cyc -p 127.0.0.1:18185:8080 busybox true >/dev/null
 	for _ in $(seq 1 100); do
 		husk start cyc >/dev/null
@@ -214,12 +233,12 @@ socketserver.TCPServer(("10.251.0.2", 9000), H).handle_request()' &
 	# the last run's veth goes with its namespace, which the kernel
 	# dismantles in the background
 	for _ in $(seq 1 40); do
-		[ "$(ip -o link | grep -c vhusk || true)" = "$veths" ] && break
+		[ "$(our_veths)" = "$veths" ] && break
 		sleep 0.05
 	done
-	run bash -c "ip -o link | grep -c vhusk"
+	run our_veths
 	assert_output "$veths"
-	run nft list table ip husk
+	run nft list table ip "$TABLE"
 	refute_output --partial 18185
 	run bash -c "ls $HUSK_EXEC_ROOT/netns 2>/dev/null | wc -l"
 	assert_output 0
@@ -242,4 +261,303 @@ socketserver.TCPServer(("10.251.0.2", 9000), H).handle_request()' &
 	huskd_start
 	run husk system check
 	assert_output --partial 'which is not running'
+	# the forged record goes, and with it (at the next start) the table
+	rm "$HUSK_DATA_ROOT/network/endpoints/$(printf '%064d' 7)_x.json"
+	huskd_stop
+	huskd_start
+}
+
+@test "network connect: a running container joins a user network, finds a container there by name; disconnect takes it away" {
+	husk network create --subnet 10.252.7.0/24 hot >/dev/null
+	web hw --network hot
+	husk run -d --name hc busybox sleep 300 >/dev/null
+	run husk network connect --alias helper hot hc
+	assert_success
+	run husk exec hc ip -o -4 addr show eth1
+	assert_output --partial 'inet 10.252.7.'
+	run husk exec hc timeout 10 wget -qO- http://hw:8080/
+	assert_output 'hello from hw'
+	# the others on the network know it by name and alias
+	run husk exec hw grep -E 'hc helper$' /etc/hosts
+	assert_success
+	run husk inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' hc
+	assert_output 'bridge hot '
+	run husk ps --filter name=hc --format '{{.Networks}}'
+	assert_output 'bridge,hot'
+	run husk network inspect -f '{{range .Containers}}{{.Name}} {{end}}' hot
+	assert_output --partial hc
+	run husk network disconnect hot hc
+	assert_success
+	run husk exec hc ip -o link show eth1
+	assert_failure
+	run husk exec hw grep -c hc /etc/hosts
+	assert_output 0
+	run husk ps --filter name=hc --format '{{.Networks}}'
+	assert_output bridge
+	# eth0 and its default route are untouched
+	run husk exec hc ip route
+	assert_output --partial 'default via'
+	# the change is kept: a restart joins the bridge only
+	husk restart -t 0 hc >/dev/null
+	run husk exec hc ls /sys/class/net
+	assert_output "$(printf 'eth0\nlo')"
+	husk rm -f hw hc >/dev/null
+	husk network rm hot >/dev/null
+}
+
+@test "network connect: a stopped container joins at its next start, with its address and alias" {
+	husk network create --subnet 10.252.8.0/24 later >/dev/null
+	web lw --network later
+	husk create --name ls1 busybox sleep 300 >/dev/null
+	run husk network connect --ip 10.252.8.77 --alias late later ls1
+	assert_success
+	run husk ps -a --filter name=ls1 --format '{{.Networks}}'
+	assert_output 'bridge,later'
+	husk start ls1 >/dev/null
+	run husk exec ls1 ip -o -4 addr show eth1
+	assert_output --partial 'inet 10.252.8.77/24'
+	run husk exec ls1 ip -o -4 addr show eth0
+	assert_output --partial inet
+	run husk exec ls1 timeout 10 wget -qO- http://lw:8080/
+	assert_output 'hello from lw'
+	run husk exec lw ping -c 1 -W 5 late
+	assert_success
+	husk stop -t 0 ls1 >/dev/null
+	# disconnected while stopped: not joined at the next start
+	run husk network disconnect later ls1
+	assert_success
+	run husk network disconnect later ls1
+	assert_failure
+	assert_output --partial 'is not connected to the network later'
+	husk start ls1 >/dev/null
+	run husk exec ls1 ls /sys/class/net
+	assert_output "$(printf 'eth0\nlo')"
+	husk rm -f lw ls1 >/dev/null
+	husk network rm later >/dev/null
+}
+
+@test "network connect/disconnect: dockerd's errors and statuses" {
+	husk network create errnet >/dev/null
+	husk run -d --name e1 --network errnet busybox sleep 300 >/dev/null
+	api() { # verb network body
+		curl -s -o "$HUSK_TEST_DIR/body" -w '%{http_code}' --unix-socket "$HUSK_SOCK" \
+			-X POST -H 'Content-Type: application/json' -d "$3" "http://d/networks/$2/$1"
+	}
+	run api connect errnet '{"Container":"e1"}'
+	assert_output 403
+	run cat "$HUSK_TEST_DIR/body"
+	assert_output --partial 'endpoint with name e1 already exists in network errnet'
+	run api connect errnet '{"Container":"nosuch"}'
+	assert_output 404
+	run api connect nonet '{"Container":"e1"}'
+	assert_output 404
+	run api connect errnet '{}'
+	assert_output 400
+	run api connect errnet 'not json'
+	assert_output 400
+	run api connect bridge '{"Container":"e1","EndpointConfig":{"IPAMConfig":{"IPv4Address":"172.30.9.9"}}}'
+	assert_output 400
+	run cat "$HUSK_TEST_DIR/body"
+	assert_output --partial 'user specified IP address is supported on user defined networks only'
+	run api connect bridge '{"Container":"e1","EndpointConfig":{"Aliases":["x"]}}'
+	assert_output 400
+	run api disconnect bridge '{"Container":"e1"}'
+	assert_output 500
+	run cat "$HUSK_TEST_DIR/body"
+	assert_output --regexp 'container [0-9a-f]{64} is not connected to network bridge'
+	run husk network connect host e1
+	assert_failure
+	assert_output --partial 'container cannot be disconnected from host network or connected to host network'
+	husk run -d --name eh --network host busybox sleep 300 >/dev/null
+	run husk network connect errnet eh
+	assert_output --partial 'container sharing network namespace with another container or host cannot be connected to any other network'
+	run husk network disconnect host eh
+	assert_output --partial 'container cannot be disconnected from host network or connected to host network'
+	husk run -d --name ec --network container:e1 busybox sleep 300 >/dev/null
+	run husk network connect errnet ec
+	assert_output --partial 'container sharing network namespace with another container or host cannot be connected to any other network'
+	husk run -d --name en --network none busybox sleep 300 >/dev/null
+	run husk network connect errnet en
+	assert_output --partial 'container cannot be connected to multiple networks with one of the networks in private (none) mode'
+	run husk network connect errnet
+	assert_failure
+	assert_output --partial 'requires exactly 2 arguments'
+	# a network in use by a connected container cannot go
+	run husk network rm errnet
+	assert_output --partial 'active endpoints'
+	husk rm -f e1 eh ec en >/dev/null
+	husk network rm errnet >/dev/null
+}
+
+@test "network connect/disconnect: events as dockerd's" {
+	husk network create evnet >/dev/null
+	husk run -d --name ev busybox sleep 300 >/dev/null
+	local since
+	since=$(date +%s)
+	husk network connect evnet ev
+	husk network disconnect evnet ev
+	run husk events --since "$since" --until "$(($(date +%s) + 1))" --filter type=network \
+		--format '{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.type}} {{.Actor.Attributes.container}}'
+	assert_line "connect evnet bridge $(husk inspect -f '{{.Id}}' ev)"
+	assert_line "disconnect evnet bridge $(husk inspect -f '{{.Id}}' ev)"
+	husk rm -f ev >/dev/null
+	husk network rm evnet >/dev/null
+}
+
+@test "the docker CLI: network connect and disconnect" {
+	local dk=(/usr/local/bin/docker -H "unix://$HUSK_SOCK")
+	[ -x "${dk[0]}" ] || skip "the docker CLI is not installed"
+	"${dk[@]}" network create dnet2 >/dev/null
+	"${dk[@]}" run -d --name dc1 busybox sleep 300 >/dev/null
+	run "${dk[@]}" network connect --alias dca dnet2 dc1
+	assert_success
+	run "${dk[@]}" inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.IPAddress}} {{end}}' dc1
+	assert_output --regexp '^bridge=[0-9.]+ dnet2=[0-9.]+ $'
+	run "${dk[@]}" network connect dnet2 dc1
+	assert_failure
+	assert_output --partial 'endpoint with name dc1 already exists in network dnet2'
+	run "${dk[@]}" network disconnect dnet2 dc1
+	assert_success
+	run "${dk[@]}" network disconnect dnet2 dc1
+	assert_failure
+	assert_output --partial 'is not connected to network dnet2'
+	run "${dk[@]}" network disconnect -f nosuchnet dc1
+	assert_failure
+	"${dk[@]}" rm -f dc1 >/dev/null
+	"${dk[@]}" network rm dnet2 >/dev/null
+}
+
+@test "the nft table: there while a container runs, gone after the last one stops" {
+	run husk ps -q
+	assert_output ''
+	run nft list table ip "$TABLE"
+	assert_failure
+	husk run -d --name t1 -p 127.0.0.1:5950:8080 busybox sleep 300 >/dev/null
+	husk run -d --name t2 busybox sleep 300 >/dev/null
+	run nft list table ip "$TABLE"
+	assert_success
+	assert_output --partial 5950
+	husk rm -f t1 >/dev/null
+	run nft list table ip "$TABLE"
+	assert_success
+	husk rm -f t2 >/dev/null
+	run nft list table ip "$TABLE"
+	assert_failure
+	# the default data root's table is another daemon's business
+	run nft list tables
+	refute_line "table ip $TABLE"
+}
+
+@test "the nft table: kept over a daemon restart with a live container, a stale one deleted at start" {
+	husk run -d --name lr busybox sleep 300 >/dev/null
+	huskd_stop
+	run nft list table ip "$TABLE"
+	assert_success
+	huskd_start
+	run husk exec lr ls /sys/class/net
+	assert_output "$(printf 'eth0\nlo')"
+	husk rm -f lr >/dev/null
+	run nft list table ip "$TABLE"
+	assert_failure
+	huskd_stop
+	nft add table ip "$TABLE"
+	huskd_start
+	run nft list table ip "$TABLE"
+	assert_failure
+}
+
+@test "live restore: a published port answers while huskd is down and after it is back" {
+	web lpub -p 127.0.0.1:18187:8080 >/dev/null
+	wait_http http://127.0.0.1:18187/
+	huskd_stop
+	run curl -sf http://127.0.0.1:18187/
+	assert_success
+	assert_output "hello from lpub"
+	run ip netns exec "$RC" curl -sf --max-time 5 http://10.250.0.1:18187/
+	assert_failure # bound to 127.0.0.1 only
+	huskd_start
+	run curl -sf http://127.0.0.1:18187/
+	assert_output "hello from lpub"
+	run husk port lpub
+	assert_output "8080/tcp -> 127.0.0.1:18187"
+	husk rm -f lpub >/dev/null
+	run curl -sf --max-time 2 http://127.0.0.1:18187/
+	assert_failure
+}
+
+@test "two daemons at once: their own bridges, subnets and tables, no duplicate address" {
+	local root2=$HUSK_TEST_DIR/root2 run2=$HUSK_TEST_DIR/run2
+	mkdir -p "$root2" "$run2"
+	huskd --data-root "$root2" --exec-root "$run2" -H "unix://$run2/husk.sock" \
+		--pidfile "$run2/huskd.pid" --config-file "$HUSK_TEST_DIR/daemon.json" \
+		>>"$HUSK_TEST_DIR/huskd2.log" 2>&1 &
+	for _ in $(seq 1 100); do
+		curl -sf --unix-socket "$run2/husk.sock" http://d/_ping >/dev/null 2>&1 && break
+		sleep 0.05
+	done
+	local h2=(husk -H "unix://$run2/husk.sock")
+	"${h2[@]}" load -q -i "$("$FIXTURES/mkbusybox.sh")/busybox.tar" >/dev/null
+	husk run -d --name d1 busybox sleep 300 >/dev/null
+	"${h2[@]}" run -d --name d2 busybox sleep 300 >/dev/null
+	local br2 ip1 ip2 sub1 sub2
+	br2=$("${h2[@]}" network inspect -f '{{index .Options "com.docker.network.bridge.name"}}' bridge)
+	run husk network inspect -f '{{index .Options "com.docker.network.bridge.name"}}' bridge
+	assert_output "$BR"
+	[ "$br2" != "$BR" ]
+	[ "$br2" != husk0 ]
+	sub1=$(husk network inspect -f '{{range .IPAM.Config}}{{.Subnet}}{{end}}' bridge)
+	sub2=$("${h2[@]}" network inspect -f '{{range .IPAM.Config}}{{.Subnet}}{{end}}' bridge)
+	[ "$sub1" != "$sub2" ]
+	ip1=$(husk inspect -f '{{.NetworkSettings.IPAddress}}' d1)
+	ip2=$("${h2[@]}" inspect -f '{{.NetworkSettings.IPAddress}}' d2)
+	[ -n "$ip1" ] && [ -n "$ip2" ] && [ "$ip1" != "$ip2" ]
+	run ip -o link show master "$br2"
+	assert_output --partial vhusk
+	# each reaches the outside through its own bridge
+	run husk exec d1 ping -c 1 -W 5 "${sub1%.0/*}.1"
+	assert_success
+	run "${h2[@]}" exec d2 ping -c 1 -W 5 "${sub2%.0/*}.1"
+	assert_success
+	# one's clean-up leaves the other's table alone
+	local t2
+	t2=husk_$(printf %s "$root2" | sha256sum | cut -c1-8)
+	husk rm -f d1 >/dev/null
+	run nft list table ip "$t2"
+	assert_success
+	run husk system check
+	assert_success
+	"${h2[@]}" rm -f d2 >/dev/null
+	run nft list table ip "$t2"
+	assert_failure
+	kill -TERM "$(cat "$run2/huskd.pid")"
+	for _ in $(seq 1 100); do
+		kill -0 "$(cat "$run2/huskd.pid")" 2>/dev/null || break
+		sleep 0.05
+	done
+	ip link del "$br2" 2>/dev/null || true
+}
+
+@test "no leak after 20 connect/disconnect cycles of a running container" {
+	husk network create --subnet 10.252.9.0/24 cyc2 >/dev/null
+	husk run -d --name cc busybox sleep 300 >/dev/null
+	local br2
+	br2=$(husk network inspect -f '{{index .Options "com.docker.network.bridge.name"}}' cyc2)
+	for _ in $(seq 1 20); do
+		husk network connect cyc2 cc
+		husk network disconnect cyc2 cc
+	done
+	run bash -c "ip -o link show master $br2 | grep -c vhusk"
+	assert_output 0
+	run husk exec cc ls /sys/class/net
+	assert_output "$(printf 'eth0\nlo')"
+	run bash -c "ls $HUSK_DATA_ROOT/network/endpoints | wc -l"
+	assert_output 1
+	run husk network inspect -f '{{len .Containers}}' cyc2
+	assert_output 0
+	husk rm -f cc >/dev/null
+	run bash -c "ls $HUSK_EXEC_ROOT/netns 2>/dev/null | wc -l"
+	assert_output 0
+	run husk system check
+	assert_success
+	husk network rm cyc2 >/dev/null
 }

@@ -314,6 +314,38 @@ static void test_exec_opts_bad(void **state)
 	                    "exec-opts: unknown option \"native.umask=normal\"");
 }
 
+/* default-ipc-mode: what a container can have alone, in dockerd's words */
+static void ipc_default_fails(struct fx *f, const char *mode, const char *msg)
+{
+	_cleanup_error_ struct husk_error *err = NULL;
+	_cleanup_free_ char *text = str_printf("{\"default-ipc-mode\": \"%s\"}", mode);
+
+	write_config(f, text);
+	assert_int_equal(engine_config_load(&f->cfg, false, NULL, &err), -EINVAL);
+	assert_string_equal(error_message(err), msg);
+}
+
+static void test_default_ipc_mode(void **state)
+{
+	struct fx *f = *state;
+
+	write_config(f, "{\"default-ipc-mode\": \"shareable\"}");
+	load_ok(f, NULL);
+	write_config(f, "{\"default-ipc-mode\": \"private\"}");
+	load_ok(f, NULL);
+	ipc_default_fails(f, "host",
+	                  "IPC mode \"host\" is not supported as default value; use "
+	                  "\"shareable\" or \"private\"");
+	ipc_default_fails(f, "container:x",
+	                  "IPC mode \"container:x\" is not supported as default value; use "
+	                  "\"shareable\" or \"private\"");
+	ipc_default_fails(f, "bogus",
+	                  "default IPC mode setting (bogus) is invalid; use \"shareable\" or "
+	                  "\"private\"");
+	load_fails(f, "{\"default-ipc-mode\": 1}", EINVAL,
+	           "\"default-ipc-mode\": expected a string");
+}
+
 static void test_invalid_json(void **state)
 {
 	_cleanup_error_ struct husk_error *err = NULL;
@@ -398,6 +430,7 @@ int main(void)
 	        FX_TEST(test_flags_without_conflict),
 	        FX_TEST(test_exec_opts),
 	        FX_TEST(test_exec_opts_bad),
+	        FX_TEST(test_default_ipc_mode),
 	        FX_TEST(test_invalid_json),
 	        FX_TEST(test_too_big),
 	        FX_TEST(test_directory),

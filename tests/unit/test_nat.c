@@ -31,7 +31,14 @@ static void test_table_lifecycle(void **state)
 	struct ipam_subnet s;
 	size_t count = 99;
 
-	assert_int_equal(nat_open(&n, &err), 0);
+	assert_int_equal(nat_open("bad-name", &n, &err), -EINVAL);
+	error_free(err);
+	err = NULL;
+	assert_int_equal(nat_open("", &n, &err), -EINVAL);
+	error_free(err);
+	err = NULL;
+	assert_int_equal(nat_open(NAT_TABLE, &n, &err), 0);
+	assert_string_equal(nat_table(n), "husk");
 	assert_false(nat_exists(n));
 	assert_int_equal(nat_port_count(n, &count, &err), 0);
 	assert_int_equal(count, 0);
@@ -81,10 +88,33 @@ static void test_table_lifecycle(void **state)
 	assert_int_equal(nat_remove(n, &err), 0);
 }
 
+/* Two daemons' tables: one's removal never touches the other's. */
+static void test_tables_apart(void **state)
+{
+	_cleanup_(nat_freep) struct nat *a = NULL, *b = NULL;
+	struct husk_error *err = NULL;
+	struct nat_port p = port(IPPROTO_TCP, "0.0.0.0", 1234, "10.88.0.2", 8080);
+	size_t count = 0;
+
+	assert_int_equal(nat_open("husk_aaaa0001", &a, &err), 0);
+	assert_int_equal(nat_open("husk_bbbb0002", &b, &err), 0);
+	assert_int_equal(nat_ensure(a, &err), 0);
+	assert_int_equal(nat_ensure(b, &err), 0);
+	assert_int_equal(nat_port_add(a, &p, &err), 0);
+	assert_int_equal(nat_port_add(b, &p, &err), 0);
+	assert_int_equal(nat_remove(a, &err), 0);
+	assert_false(nat_exists(a));
+	assert_true(nat_exists(b));
+	assert_int_equal(nat_port_count(b, &count, &err), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(nat_remove(b, &err), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_table_lifecycle),
+	        cmocka_unit_test(test_tables_apart),
 	};
 	/* never touch the host's tables */
 	if (unshare(CLONE_NEWNET) < 0)

@@ -41,6 +41,18 @@ static struct networks *open_networks(void)
 	return n;
 }
 
+/* A handle on the test daemon's own table. */
+static struct nat *open_nat(void)
+{
+	char bridge[16], table[32];
+	struct nat *nat = NULL;
+	struct husk_error *err = NULL;
+
+	assert_int_equal(network_daemon_names(root, false, NULL, bridge, table, &err), 0);
+	assert_int_equal(nat_open(table, &nat, &err), 0);
+	return nat;
+}
+
 static char *make_netns(const char *name)
 {
 	char *path = str_printf("%s/%s", root, name);
@@ -230,9 +242,8 @@ static void test_endpoint_and_published_port(void **state)
 	assert_non_null(strstr(error_message(err), "port is already allocated"));
 	error_free(err);
 	err = NULL;
-	_cleanup_(nat_freep) struct nat *nat = NULL;
+	_cleanup_(nat_freep) struct nat *nat = open_nat();
 	size_t count = 0;
-	assert_int_equal(nat_open(&nat, &err), 0);
 	assert_int_equal(nat_port_count(nat, &count, &err), 0);
 	assert_int_equal(count, 2); /* c1's two only */
 	json_decref(b2);
@@ -251,9 +262,11 @@ static void test_endpoint_and_published_port(void **state)
 	networks_free(n);
 	n = open_networks();
 	assert_int_equal(network_disconnect_all(n, id1, false, &err), 0);
+	assert_true(nat_exists(nat)); /* c2's endpoint is left */
 	assert_int_equal(network_disconnect_all(n, id2, false, &err), 0);
 	assert_int_equal(nat_port_count(nat, &count, &err), 0);
 	assert_int_equal(count, 0);
+	assert_false(nat_exists(nat)); /* gone with the last endpoint */
 	_cleanup_(nl_closep) struct nl *nl = NULL;
 	assert_int_equal(nl_open(-1, &nl, &err), 0);
 	json_t *check = NULL;
@@ -313,12 +326,117 @@ static void test_names_on_user_network(void **state)
 	netns_remove(ns4, &err);
 }
 
+/* The names that keep daemons apart: pure. */
+static void test_daemon_names(void **state)
+{
+	char b1[16], t1[32], b2[16], t2[32];
+	struct husk_error *err = NULL;
+
+	assert_int_equal(network_daemon_names("/var/lib/husk", true, NULL, b1, t1, &err), 0);
+	assert_string_equal(b1, "husk0");
+	assert_string_equal(t1, "husk");
+	assert_int_equal(network_daemon_names("/tmp/a/root", false, NULL, b1, t1, &err), 0);
+	assert_int_equal(network_daemon_names("/tmp/b/root", false, NULL, b2, t2, &err), 0);
+	assert_int_equal(strlen(b1), 12);
+	assert_true(startswith(b1, "husk") != NULL);
+	assert_int_equal(strlen(t1), 13);
+	assert_true(startswith(t1, "husk_") != NULL);
+	assert_string_not_equal(b1, b2);
+	assert_string_not_equal(t1, t2);
+	assert_string_equal(b1 + 4, t1 + 5);
+	/* the same root gives the same names */
+	assert_int_equal(network_daemon_names("/tmp/b/root", false, NULL, b1, t1, &err), 0);
+	assert_string_equal(b1, b2);
+	/* daemon.json "bridge" names the bridge, not the table */
+	assert_int_equal(network_daemon_names("/tmp/b/root", false, "br-test", b1, t1, &err), 0);
+	assert_string_equal(b1, "br-test");
+	assert_string_equal(t1, t2);
+	assert_int_equal(network_daemon_names("/var/lib/husk", true, "docker1", b1, t1, &err), 0);
+	assert_string_equal(b1, "docker1");
+	assert_string_equal(t1, "husk");
+	assert_int_equal(network_daemon_names("/r", false, "sixteen-chars-xx", b1, t1, &err),
+	                 -EINVAL);
+	assert_non_null(strstr(error_message(err), "invalid bridge name \"sixteen-chars-xx\""));
+	error_free(err);
+	err = NULL;
+	assert_int_equal(network_daemon_names("/r", false, "a b", b1, t1, &err), -EINVAL);
+	error_free(err);
+	err = NULL;
+	assert_int_equal(network_daemon_names("/r", false, "", b1, t1, &err), -EINVAL);
+	error_free(err);
+}
+
+static bool has_link(const char *netns, const char *name)
+{
+	_cleanup_close_ int fd = open(netns, O_RDONLY | O_CLOEXEC);
+	_cleanup_(nl_closep) struct nl *nl = NULL;
+
+	assert_true(fd >= 0);
+	assert_int_equal(nl_open(fd, &nl, NULL), 0);
+	return nl_link_index(nl, name) > 0;
+}
+
+/* One container on several networks: eth0, eth1, a freed name reused, the
+ * veth deleted at once on disconnect, the table only while an endpoint is
+ * left, a stale table deleted at open. */
+static void test_several_networks(void **state)
+{
+	_cleanup_(networks_freep) struct networks *n = NULL;
+	_cleanup_(nat_freep) struct nat *nat = open_nat();
+	_cleanup_free_ char *ns = make_netns("c5");
+	_cleanup_(json_decrefp) json_t *created = NULL, *s1 = NULL, *s2 = NULL, *s3 = NULL,
+	                               *br = NULL;
+	struct husk_error *err = NULL;
+	const char *id = "5555555555555555555555555555555555555555555555555555555555555555";
+	struct endpoint_config ec = {id, "multi", "multi", NULL, {0}, NULL};
+	char bridge[16], table[32];
+
+	/* a table left by a daemon that died with nothing running */
+	assert_int_equal(nat_ensure(nat, &err), 0);
+	n = open_networks();
+	assert_false(nat_exists(nat));
+	/* the default bridge has this daemon's name and exists already */
+	assert_int_equal(network_daemon_names(root, false, NULL, bridge, table, &err), 0);
+	assert_int_equal(network_inspect(n, "bridge", &br, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(br, "Options"),
+	                                                      "com.docker.network.bridge.name")),
+	                    bridge);
+	_cleanup_(nl_closep) struct nl *nl = NULL;
+	assert_int_equal(nl_open(-1, &nl, &err), 0);
+	assert_true(nl_link_index(nl, bridge) > 0);
+
+	json_t *body = json_pack("{s:s}", "Name", "side");
+	assert_int_equal(network_create(n, body, &created, &err), 0);
+	json_decref(body);
+	assert_int_equal(network_connect(n, "bridge", ns, &ec, &s1, &err), 0);
+	assert_true(nat_exists(nat));
+	assert_int_equal(network_connect(n, "side", ns, &ec, &s2, &err), 0);
+	assert_true(has_link(ns, "eth0"));
+	assert_true(has_link(ns, "eth1"));
+	/* eth0 leaves; the next network gets its name */
+	assert_int_equal(network_disconnect(n, "bridge", id, &err), 0);
+	assert_false(has_link(ns, "eth0"));
+	assert_true(nat_exists(nat));
+	assert_int_equal(network_connect(n, "bridge", ns, &ec, &s3, &err), 0);
+	assert_true(has_link(ns, "eth0"));
+	assert_int_equal(network_disconnect(n, "side", id, &err), 0);
+	assert_int_equal(network_disconnect(n, "side", id, &err), 0); /* not connected: fine */
+	assert_true(nat_exists(nat));
+	assert_int_equal(network_disconnect(n, "bridge", id, &err), 0);
+	assert_false(nat_exists(nat));
+	assert_false(has_link(ns, "eth0"));
+	assert_int_equal(network_remove(n, "side", &err), 0);
+	netns_remove(ns, &err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_daemon_names),
 	        cmocka_unit_test(test_predefined_and_user_networks),
 	        cmocka_unit_test(test_endpoint_and_published_port),
 	        cmocka_unit_test(test_names_on_user_network),
+	        cmocka_unit_test(test_several_networks),
 	};
 	struct husk_error *err = NULL;
 	struct nl *nl = NULL;

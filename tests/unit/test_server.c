@@ -133,6 +133,17 @@ static void h_bools(struct api_request *req)
 	api_reply_json(req, 200, j);
 }
 
+/* ?filters=…: what api_query_filters made of it, {"filters": null} when
+ * absent; the helper replies itself when it is bad. */
+static void h_filters(struct api_request *req)
+{
+	json_t *filters = NULL;
+
+	if (api_query_filters(req, &filters) < 0)
+		return;
+	api_reply_json(req, 200, json_pack("{s:o?}", "filters", filters));
+}
+
 static void h_headers(struct api_request *req)
 {
 	const char *v = api_header(req, "X-Test");
@@ -345,6 +356,7 @@ static const struct api_route routes[] = {
         {"POST", "/containers/{id}/start", h_status, 0, 0},
         {"GET", "/images/{name*}/json", h_inspect, 0, 0},
         {"GET", "/bools", h_bools, 0, 0},
+        {"GET", "/filters", h_filters, 0, 0},
         {"GET", "/containers/{id}/archive", h_archive_get, 0, 0},
         {"HEAD", "/containers/{id}/archive", h_archive_head, 0, 0},
         {"HEAD", "/head-only", h_archive_head, 0, 0},
@@ -787,6 +799,43 @@ static void test_query_bool(void **state)
 	_cleanup_free_ char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	assert_string_equal(s, want);
 	reply_free(&r);
+}
+
+/* GET /filters?filters=QUERY (already %-encoded): the status and the
+ * reply's "filters" compact, or its "message". */
+static void filters_check(struct fx *f, const char *query, int status, const char *want)
+{
+	_cleanup_free_ char *path = str_printf("/filters%s", query);
+	_cleanup_json_ json_t *j = NULL;
+	_cleanup_free_ char *got = NULL;
+	struct reply r = {0};
+
+	assert_non_null(path);
+	http(f, "GET", path, NULL, &r);
+	assert_int_equal(r.status, status);
+	j = reply_json(&r);
+	if (status == 200)
+		got = json_dumps(json_object_get(j, "filters"), JSON_COMPACT | JSON_ENCODE_ANY);
+	else
+		got = strdup(json_string_value(json_object_get(j, "message")));
+	assert_non_null(got);
+	if (!startswith(got, want))
+		fail_msg("%s: got %s, want %s…", query, got, want);
+	reply_free(&r);
+}
+
+static void test_query_filters(void **state)
+{
+	struct fx *f = *state;
+
+	filters_check(f, "", 200, "null");
+	filters_check(f, "?filters=", 200, "null");
+	filters_check(f, "?filters=%7B%7D", 200, "{}");
+	filters_check(f, "?filters=%7B%22status%22%3A%5B%22running%22%5D%7D", 200,
+	              "{\"status\":[\"running\"]}");
+	filters_check(f, "?filters=%7B%22status%22", 400, "invalid filter: filters: ");
+	filters_check(f, "?filters=%5B%5D", 400, "invalid filter: expected a JSON object");
+	filters_check(f, "?filters=42", 400, "invalid filter: expected a JSON object");
 }
 
 static void test_headers(void **state)
@@ -1520,6 +1569,7 @@ int main(void)
 	        FX_TEST(test_head_route),
 	        FX_TEST(test_params_and_query),
 	        FX_TEST(test_query_bool),
+	        FX_TEST(test_query_filters),
 	        FX_TEST(test_headers),
 	        FX_TEST(test_body_json),
 	        FX_TEST(test_body_json_bad),
