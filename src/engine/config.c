@@ -7,6 +7,7 @@
 #include "base/fs.h"
 #include "base/json.h"
 #include "base/str.h"
+#include "engine/spec_build.h"
 
 enum key_type { K_STRING, K_BOOL, K_INT, K_STRV, K_OBJECT, K_ANY };
 
@@ -240,6 +241,38 @@ static int check_default_ipc(json_t *file, struct husk_error **err)
 	                 m);
 }
 
+/* dockerd keys husk accepts only where they ask for what husk does anyway:
+ * one clear error rather than a setting silently ignored. */
+static int check_unsupported(json_t *file, struct husk_error **err)
+{
+	const char *rt = json_string_value(json_object_get(file, "default-runtime"));
+
+	if (json_array_size(json_object_get(file, "storage-opts")))
+		return error_set(err, EINVAL,
+		                 "storage-opts: husk's storage drivers take no options");
+	if (!isempty(json_string_value(json_object_get(file, "fixed-cidr"))))
+		return error_set(err, EINVAL,
+		                 "fixed-cidr is not supported: containers take addresses from the "
+		                 "whole subnet of the bridge (set it with \"bip\")");
+	if (json_object_get(file, "default-address-pools"))
+		return error_set(err, EINVAL,
+		                 "default-address-pools is not supported: networks take subnets "
+		                 "from 172.17-31.0.0/16, then 10.88.0.0/16");
+	if (json_is_false(json_object_get(file, "icc")))
+		return error_set(err, EINVAL,
+		                 "icc=false is not supported: containers on a network can always "
+		                 "reach each other");
+	if (json_object_size(json_object_get(file, "runtimes")))
+		return error_set(err, EINVAL,
+		                 "runtimes: husk runs containers with its own runtime, "
+		                 "husk-runtime; other runtimes are not supported");
+	if (rt && !streq(rt, "runc") && !streq(rt, "husk-runtime"))
+		return error_set(err, EINVAL,
+		                 "default-runtime \"%s\": husk runs containers with husk-runtime",
+		                 rt);
+	return 0;
+}
+
 static int derive_defaults(struct engine_config *c)
 {
 	json_t *hosts = json_object_get(c->file, "hosts");
@@ -285,6 +318,10 @@ int engine_config_load(struct engine_config *c, bool required, char *const *flag
 	r = validate(file, c->config_file, flag_keys, err);
 	if (r == 0)
 		r = check_default_ipc(file, err);
+	if (r == 0)
+		r = spec_daemon_defaults_check(file, err);
+	if (r == 0)
+		r = check_unsupported(file, err);
 	if (r < 0)
 		return r;
 	if (apply_fields(c, file) < 0 || derive_defaults(c) < 0)

@@ -22,40 +22,6 @@
 #define DEFAULT_LOG_MAX_SIZE  (10u << 20)
 #define DEFAULT_LOG_MAX_FILES 3
 
-/* Docker's units.RAMInBytes: "10m", "1.5g", "512", "10MiB" (binary). */
-static int parse_ram_size(const char *s, uint64_t *ret)
-{
-	static const char units[] = "kmgtp";
-	char *end = NULL;
-	double v;
-	const char *u;
-	int shift = 0;
-
-	if (isempty(s) || !isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || !end || v < 0)
-		return -EINVAL;
-	if (*end == ' ')
-		end++;
-	if (*end && (u = strchr(units, tolower((unsigned char)*end)))) {
-		shift = 10 * (int)(u - units + 1);
-		end++;
-	}
-	if (*end == 'i' || *end == 'I')
-		end++;
-	if (*end == 'b' || *end == 'B')
-		end++;
-	if (*end)
-		return -EINVAL;
-	v = ldexp(v, shift);
-	if (v >= 18446744073709551615.0)
-		return -ERANGE;
-	*ret = (uint64_t)v;
-	return 0;
-}
-
 /* ---- log options ---- */
 
 /* The log driver of a create: HostConfig.LogConfig, else daemon.json's. */
@@ -89,7 +55,7 @@ static int log_config_normalize(struct containers *cs, json_t *hc, struct husk_e
 			return error_set(err, EINVAL, "unknown log opt '%s' for none log driver",
 			                 k);
 		if (streq(k, "max-size")) {
-			if (parse_ram_size(json_string_value(v), &n) < 0)
+			if (spec_parse_ram_size(json_string_value(v), &n) < 0)
 				return error_set(err, EINVAL, "invalid max-size \"%s\"",
 				                 json_string_value(v));
 		} else if (streq(k, "max-file")) {
@@ -340,6 +306,8 @@ static int resolve_image(struct create_ctx *x, json_t *body, const char *platfor
 	icfg = json_object_get(x->ic->raw, "config");
 	if (!(x->warnings = json_array()))
 		return error_set(err, ENOMEM, "out of memory");
+	if (spec_daemon_defaults_create(x->cs->e->cfg.file, body, err) < 0)
+		return -EINVAL;
 	return spec_normalize_create_host(body, json_is_object(icfg) ? icfg : NULL, &x->cs->host,
 	                                  x->warnings, &x->body, err);
 }
@@ -574,7 +542,7 @@ void ctr_log_options(struct ctr *c, uint64_t *ret_max_size, unsigned *ret_max_fi
 
 	*ret_max_size = DEFAULT_LOG_MAX_SIZE;
 	*ret_max_files = DEFAULT_LOG_MAX_FILES;
-	if (size && parse_ram_size(size, ret_max_size) < 0)
+	if (size && spec_parse_ram_size(size, ret_max_size) < 0)
 		*ret_max_size = DEFAULT_LOG_MAX_SIZE;
 	if (size && *ret_max_size == 0)
 		*ret_max_size = 0; /* "0": unbounded, as max-size -1 in Docker */

@@ -8,6 +8,7 @@
 #include "base/json.h"
 #include "base/str.h"
 #include "engine/container_internal.h"
+#include "engine/engine.h"
 
 #define HOST_FILE_MAX (1u << 20)
 
@@ -83,16 +84,25 @@ static bool loopback_nameserver(const char *line)
 	return startswith(p, "127.") || startswith(p, "::1") || startswith(p, "0:0:0:0:0:0:0:1");
 }
 
+/* HostConfig's key, or daemon.json's when the container sets none. */
+static json_t *dns_setting(const struct ctr *c, const char *key, const char *daemon_key)
+{
+	json_t *v = json_object_get(c->host_config, key);
+
+	return json_array_size(v) ? v : json_object_get(c->cs->e->cfg.file, daemon_key);
+}
+
 /* The host's resolv.conf as the container gets it: loopback nameservers
  * cannot be reached from another network namespace, so they are dropped;
  * no public resolver is put in their place (the host's network decides
- * what may be reached). HostConfig Dns/DnsSearch/DnsOptions replace the
- * host's lines of their kind. */
+ * what may be reached). HostConfig Dns/DnsSearch/DnsOptions (else
+ * daemon.json's dns, dns-search, dns-opts) replace the host's lines of
+ * their kind. */
 static char *resolv_text(const struct ctr *c)
 {
-	json_t *dns = json_object_get(c->host_config, "Dns");
-	json_t *search = json_object_get(c->host_config, "DnsSearch");
-	json_t *opts = json_object_get(c->host_config, "DnsOptions");
+	json_t *dns = dns_setting(c, "Dns", "dns");
+	json_t *search = dns_setting(c, "DnsSearch", "dns-search");
+	json_t *opts = dns_setting(c, "DnsOptions", "dns-opts");
 	bool own_ns = !streq(net_mode(c), "host") && !streq(net_mode(c), "none");
 	_cleanup_free_ char *host = host_file("/etc/resolv.conf");
 	_cleanup_strv_ char **lines = host ? strv_split(host, "\n") : NULL;

@@ -478,7 +478,9 @@ static int write_bundle(struct ctr *c, struct run_setup *s, struct husk_error **
 	                         .n_mounts = s->n_vols,
 	                         .shm_path = s->shm_path,
 	                         .host = &cs->host};
-	r = spec_bind_sources_create(s->body, err);
+	r = spec_daemon_defaults_start(cs->e->cfg.file, s->body, err);
+	if (r == 0)
+		r = spec_bind_sources_create(s->body, err);
 	if (r == 0)
 		r = spec_build(&in, &s->spec, err);
 	if (r < 0)

@@ -172,6 +172,21 @@ int spec_resolve_user(int rootfs_fd, const char *user, char *const *group_add,
                       struct spec_user *ret, struct husk_error **err);
 void spec_user_release(struct spec_user *u);
 
+/* Docker's units.RAMInBytes: "10m", "1.5g", "512", "10MiB" (binary).
+ * -EINVAL, -ERANGE. */
+int spec_parse_ram_size(const char *s, uint64_t *ret);
+
+/* dockerd's daemon-wide container defaults, from daemon.json (`daemon`):
+ * _check refuses a bad default-shm-size, default-ulimits, dns/dns-search/
+ * dns-opts or seccomp-profile (load time); _create fills HostConfig.ShmSize
+ * from default-shm-size when the create leaves it 0; _start adds
+ * default-ulimits the container does not set, no-new-privileges and the
+ * seccomp-profile unless the container chose its own, to the body a start
+ * builds its spec from. A container's own setting always wins. */
+int spec_daemon_defaults_check(json_t *daemon, struct husk_error **err);
+int spec_daemon_defaults_create(json_t *daemon, json_t *body, struct husk_error **err);
+int spec_daemon_defaults_start(json_t *daemon, json_t *body, struct husk_error **err);
+
 /* A Docker seccomp profile (the JSON text `--security-opt seccomp=FILE`
  * sends: defaultAction, architectures or archMap, syscalls with
  * names/action/errnoRet/args and includes/excludes {caps, arches,

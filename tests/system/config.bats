@@ -92,3 +92,76 @@ JSON
 	assert_success
 	assert_line info
 }
+
+@test "daemon.json container defaults: dns, ulimits, shm size, no-new-privileges, seccomp; a container's own win" {
+	cat >"$HUSK_TEST_DIR/d.json" <<'JSON'
+{"dns": ["10.9.8.7"], "dns-search": ["example.test"], "dns-opts": ["ndots:2"],
+ "default-ulimits": {"nofile": {"Name": "nofile", "Soft": 1234, "Hard": 2345}},
+ "default-shm-size": "96m", "no-new-privileges": true, "seccomp-profile": "unconfined"}
+JSON
+	huskd_start --config-file "$HUSK_TEST_DIR/d.json"
+	husk load -q -i "$("$FIXTURES/mkbusybox.sh")/busybox.tar" >/dev/null
+	run husk run --rm busybox cat /etc/resolv.conf
+	assert_line "nameserver 10.9.8.7"
+	assert_line "search example.test"
+	assert_line "options ndots:2"
+	run husk run --rm busybox sh -c 'ulimit -n; ulimit -Hn; grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status'
+	assert_output "$(printf '1234\n2345\nNoNewPrivs:\t1\nSeccomp:\t0')"
+	run husk run --name shm1 busybox sh -c "df -k /dev/shm | tail -1"
+	assert_output --regexp " 98304 "
+	run husk inspect -f '{{.HostConfig.ShmSize}}' shm1
+	assert_output 100663296
+	husk rm shm1 >/dev/null
+	# the container's own settings win over the daemon's
+	run husk run --rm --dns 10.1.1.1 --ulimit nofile=100:200 --shm-size 32m \
+		--security-opt no-new-privileges=false busybox \
+		sh -c 'grep nameserver /etc/resolv.conf; ulimit -n; grep NoNewPrivs /proc/self/status; df -k /dev/shm | tail -1'
+	assert_line "nameserver 10.1.1.1"
+	refute_line "nameserver 10.9.8.7"
+	assert_line 100
+	assert_line "$(printf 'NoNewPrivs:\t0')"
+	assert_line --regexp " 32768 "
+	huskd_stop
+}
+
+@test "daemon.json container defaults: bad values are refused by key" {
+	local bad
+	for bad in '{"default-shm-size": "lots"}' \
+		'{"default-ulimits": {"nofile": {"Name": "nofile", "Soft": 10, "Hard": 5}}}' \
+		'{"default-ulimits": {"bogus": {"Name": "bogus", "Soft": 1, "Hard": 1}}}' \
+		'{"default-ulimits": []}' \
+		'{"seccomp-profile": "/nonexistent/profile.json"}' \
+		'{"dns": ["10.0.0.1 evil"]}'; do
+		echo "$bad" >"$HUSK_TEST_DIR/d.json"
+		run huskd_try --config-file "$HUSK_TEST_DIR/d.json" --validate
+		assert_failure
+		assert_output --regexp "default-shm-size|default-ulimits|seccomp-profile|dns"
+	done
+	echo '{"seccomp-profile": "'"$HUSK_TEST_DIR/p.json"'"}' >"$HUSK_TEST_DIR/d.json"
+	echo '{"defaultAction": "SCMP_ACT_BOGUS"}' >"$HUSK_TEST_DIR/p.json"
+	run huskd_try --config-file "$HUSK_TEST_DIR/d.json" --validate
+	assert_failure
+	assert_output --partial seccomp-profile
+	echo '{"defaultAction": "SCMP_ACT_ALLOW"}' >"$HUSK_TEST_DIR/p.json"
+	run huskd_try --config-file "$HUSK_TEST_DIR/d.json" --validate
+	assert_success
+}
+
+@test "dockerd keys husk does not do are refused with the reason, not ignored" {
+	local j
+	for j in '{"storage-opts": ["overlay2.size=1G"]}|storage-opts' \
+		'{"fixed-cidr": "172.17.1.0/24"}|fixed-cidr' \
+		'{"default-address-pools": [{"base": "10.10.0.0/16", "size": 24}]}|default-address-pools' \
+		'{"icc": false}|icc=false' \
+		'{"runtimes": {"crun": {"path": "/usr/bin/crun"}}}|runtimes' \
+		'{"default-runtime": "crun"}|default-runtime'; do
+		echo "${j%|*}" >"$HUSK_TEST_DIR/d.json"
+		run huskd_try --config-file "$HUSK_TEST_DIR/d.json" --validate
+		assert_failure
+		assert_output --partial "${j##*|}"
+	done
+	# what husk does anyway is fine
+	echo '{"icc": true, "userland-proxy": false, "default-runtime": "runc"}' >"$HUSK_TEST_DIR/d.json"
+	run huskd_try --config-file "$HUSK_TEST_DIR/d.json" --validate
+	assert_success
+}
