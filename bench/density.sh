@@ -40,6 +40,9 @@ mean_rss() {
 }
 now() { date +%s.%N; }
 
+# idle: huskd gives back what a burst of requests faulted in after 5 s
+# without one (memshed); the image load was its last request
+sleep 6
 husk_idle=$(rss_kb "$(cat "$DIR/run/huskd.pid")")
 docker_idle=$(($(rss_kb "$(cat "$DIR/docker.pid")") + $(rss_kb "$(pgrep -f "containerd --config $DIR/dx" | head -1)")))
 
