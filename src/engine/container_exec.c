@@ -162,9 +162,11 @@ static char *exec_action(struct ctr_exec *x, const char *verb)
 	return str_printf("%s: %s", verb, cmd ? cmd : "");
 }
 
+/* exec_create and exec_start carry the command, as dockerd's; exec_die
+ * is the bare action with the exit code among the attributes. */
 static void exec_event(struct ctr_exec *x, const char *verb, json_t *extra)
 {
-	_cleanup_free_ char *action = exec_action(x, verb);
+	_cleanup_free_ char *action = streq(verb, "exec_die") ? strdup(verb) : exec_action(x, verb);
 	json_t *a = json_pack("{s:s}", "execID", x->id);
 
 	if (a && extra)

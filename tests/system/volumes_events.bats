@@ -306,3 +306,17 @@ api_status() {
 	[ ! -e "$HUSK_DATA_ROOT/volumes/scratch/_data/f" ]
 	husk volume rm scratch
 }
+
+@test "exec events: exec_create and exec_start carry the command, exec_die its exit code" {
+	local since until
+	husk run -d --name evexec busybox sleep 300 >/dev/null
+	since=$(date +%s)
+	husk exec evexec sh -c 'exit 3' || true
+	until=$(($(date +%s) + 1))
+	run husk events --since "$since" --until "$until" --filter container=evexec \
+		--format '{{.Action}} {{index .Actor.Attributes "exitCode"}}'
+	assert_line "exec_create: sh -c exit 3 "
+	assert_line "exec_start: sh -c exit 3 "
+	assert_line "exec_die 3"
+	husk rm -f evexec >/dev/null
+}
