@@ -3,7 +3,7 @@
 # shellcheck disable=SC2086,SC2046
 # bench/net.sh: (1) the start latency the bridge network adds over
 # --network none (`husk run --rm busybox true`, hyperfine); (2) HTTP
-# throughput (wrk, busybox httpd serving a 64 KiB and a 1 MiB file) through a port
+# throughput (wrk, busybox httpd serving 1 KiB, 64 KiB and 1 MiB files) through a port
 # published on 127.0.0.1 vs straight to the container's address, and the
 # same through docker's -p (docker-proxy on loopback) and podman's -p.
 # Goals: added latency <= 10 ms; published >= 90% of direct and >= 2x
@@ -27,8 +27,8 @@ hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$DIR/start.json" \
 
 # the web server: a 64 KiB page and a 1 MiB file (the proxy's copying
 # weighs more, the server's fork per request less, as the size grows)
-SIZES="1m 64k" # the last is the headline figure
-WEB="sh -c 'mkdir -p /www && head -c 65536 /dev/zero | tr \"\\\\0\" x >/www/64k && head -c 1048576 /dev/zero | tr \"\\\\0\" x >/www/1m && exec httpd -f -p 8080 -h /www'"
+SIZES="1m 1k 64k" # the last is the headline figure
+WEB="sh -c 'mkdir -p /www && head -c 65536 /dev/zero | tr \"\\\\0\" x >/www/64k && head -c 1048576 /dev/zero | tr \"\\\\0\" x >/www/1m && head -c 1024 /dev/zero | tr \"\\\\0\" x >/www/1k && exec httpd -f -p 8080 -h /www'"
 eval "$HUSK run -d --name web -p 127.0.0.1:18080:8080 busybox:latest $WEB" >/dev/null
 CIP=$($HUSK inspect -f '{{.NetworkSettings.IPAddress}}' web)
 rps() { # URL → requests per second
