@@ -93,6 +93,9 @@ static json_t *security_options(const struct engine *e)
 	json_t *a = json_array();
 
 	json_array_append_new(a, json_string("name=seccomp,profile=builtin"));
+	/* dockerd's order: apparmor, seccomp, selinux, userns, rootless, cgroupns */
+	if (engine_remapped(e))
+		json_array_append_new(a, json_string("name=userns"));
 	if (e->cgroups.mode == CGROUP_MODE_V2)
 		json_array_append_new(a, json_string("name=cgroupns"));
 	return a;

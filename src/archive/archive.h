@@ -24,6 +24,7 @@
 
 #include "base/digest.h"
 #include "base/error.h"
+#include "base/idmap.h"
 
 /* Defaults of struct apply_opts' caps (0 there means these). */
 #define LAYER_MAX_ENTRIES_DEFAULT UINT64_C(1000000)
@@ -145,6 +146,10 @@ struct apply_opts {
 	                          non-directory nor the reverse (-EEXIST) */
 	bool any_compression;  /* also bzip2 and xz, as dockerd accepts (no digests) */
 	const char *dest_name; /* the target as messages name it (NULL: "") */
+	/* userns-remap: every owner is a container id, stored as the host id
+	 * these maps give it (NULL or empty: kept as it is); an owner they do
+	 * not map is -ERANGE naming the entry. */
+	const struct id_mapping *id_shift;
 };
 
 /* Unpack the layer read from in_fd (to its EOF, so the blob digest covers
@@ -201,6 +206,10 @@ struct diff_opts {
 	 * trees is equal (size, mtime, mode, owner, capability), also compare the
 	 * contents. Off: metadata decides, as Docker's vfs driver does. */
 	bool compare_content;
+	/* userns-remap: the trees' owners are host ids; each is written as the
+	 * container id these maps give it (65534 outside them), so that the
+	 * layer carries the image's own ids. NULL or empty: as they are. */
+	const struct id_mapping *id_unshift;
 };
 
 /* Write to out_fd the layer of the changes between lower_dir and upper_dir:

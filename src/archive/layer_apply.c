@@ -101,6 +101,26 @@ static int decode_ids(struct archive_entry *ae, struct layer_entry *e, struct hu
 	return 0;
 }
 
+/* userns-remap: the entry's owner as the host sees it. */
+static int shift_ids(const struct id_mapping *m, struct layer_entry *e, struct husk_error **err)
+{
+	uint32_t uid, gid;
+
+	if (!m || (!m->n_uids && !m->n_gids))
+		return 0;
+	if (idmap_to_host(m->uids, m->n_uids, e->uid, &uid) < 0)
+		return error_set(err, ERANGE,
+		                 "uid %u is outside the daemon's user namespace mapping",
+		                 (unsigned)e->uid);
+	if (idmap_to_host(m->gids, m->n_gids, e->gid, &gid) < 0)
+		return error_set(err, ERANGE,
+		                 "gid %u is outside the daemon's user namespace mapping",
+		                 (unsigned)e->gid);
+	e->uid = uid;
+	e->gid = gid;
+	return 0;
+}
+
 static int decode_link(struct archive_entry *ae, struct layer_entry *e, char *link,
                        struct husk_error **err)
 {
@@ -213,6 +233,8 @@ static int apply_entries(struct archive *a, struct apply_ctx *c, struct apply_ru
 			return error_set(err, E2BIG, "layer has more than %llu entries",
 			                 (unsigned long long)max_entries);
 		r = decode_entry(a, ae, max_size, path, link, &e, err);
+		if (r >= 0)
+			r = shift_ids(c->o->id_shift, &e, err);
 		if (r >= 0)
 			r = apply_entry(c, &e, err);
 		if (r < 0 && c->stream_error) {

@@ -538,8 +538,16 @@ static void fill_entry(const struct diff_ctx *d, const struct change *c, const c
                        struct archive_entry *ae)
 {
 	archive_entry_set_pathname(ae, c->path);
-	archive_entry_set_uid(ae, c->kind == CH_ENTRY ? c->st.st_uid : 0);
-	archive_entry_set_gid(ae, c->kind == CH_ENTRY ? c->st.st_gid : 0);
+	const struct id_mapping *m = d->o->id_unshift;
+	uid_t uid = c->kind == CH_ENTRY ? c->st.st_uid : 0;
+	gid_t gid = c->kind == CH_ENTRY ? c->st.st_gid : 0;
+
+	if (m && c->kind == CH_ENTRY && (m->n_uids || m->n_gids)) {
+		uid = idmap_seen(m->uids, m->n_uids, uid);
+		gid = idmap_seen(m->gids, m->n_gids, gid);
+	}
+	archive_entry_set_uid(ae, uid);
+	archive_entry_set_gid(ae, gid);
 	archive_entry_set_mtime(ae, clamp_time(d, c->st.st_mtim.tv_sec), 0);
 	if (c->kind != CH_ENTRY) {
 		archive_entry_set_filetype(ae, AE_IFREG);

@@ -65,6 +65,11 @@ enum tree_tar_flags {
  * reader left); out_fd holds a partial tar after a failure. */
 int tree_tar(int rootfd, const char *path, enum tree_tar_flags flags, int out_fd,
              struct husk_error **err);
+/* tree_tar() of a tree whose owners are host ids of a user namespace
+ * (userns-remap): each is written as the container id `ids` gives it, as
+ * the container sees it (65534 for one outside the mapping). */
+int tree_tar_mapped(int rootfd, const char *path, enum tree_tar_flags flags,
+                    const struct id_mapping *ids, int out_fd, struct husk_error **err);
 
 /* What docker diff reports. */
 enum tree_change_kind {

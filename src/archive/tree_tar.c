@@ -43,6 +43,7 @@ struct tar_walk {
 	int write_errno; /* the error of the last write to out_fd */
 	void *inodes;    /* tsearch tree of struct inode_key: hard links */
 	char *buf;
+	const struct id_mapping *ids; /* host → container owners; NULL: as they are */
 	struct husk_error **err;
 };
 
@@ -135,6 +136,10 @@ static int write_entry(struct tar_walk *w, int dfd, const char *base, const char
 	if (!e)
 		return error_set(w->err, ENOMEM, "out of memory");
 	archive_entry_copy_stat(e, st);
+	if (w->ids && (w->ids->n_uids || w->ids->n_gids)) {
+		archive_entry_set_uid(e, idmap_seen(w->ids->uids, w->ids->n_uids, st->st_uid));
+		archive_entry_set_gid(e, idmap_seen(w->ids->gids, w->ids->n_gids, st->st_gid));
+	}
 	archive_entry_unset_atime(e);
 	archive_entry_unset_ctime(e);
 	archive_entry_unset_birthtime(e);
@@ -293,7 +298,13 @@ static void inode_free(void *p)
 int tree_tar(int rootfd, const char *path, enum tree_tar_flags flags, int out_fd,
              struct husk_error **err)
 {
-	struct tar_walk w = {.out_fd = out_fd, .err = err};
+	return tree_tar_mapped(rootfd, path, flags, NULL, out_fd, err);
+}
+
+int tree_tar_mapped(int rootfd, const char *path, enum tree_tar_flags flags,
+                    const struct id_mapping *ids, int out_fd, struct husk_error **err)
+{
+	struct tar_walk w = {.out_fd = out_fd, .ids = ids, .err = err};
 	int r;
 
 	w.a = archive_write_new();

@@ -53,7 +53,7 @@ static const struct key {
         {"seccomp-profile", K_STRING, -1},
         {"no-new-privileges", K_BOOL, -1},
         {"selinux-enabled", K_BOOL, -1},
-        {"userns-remap", K_STRING, -1},
+        {"userns-remap", K_STRING, offsetof(struct engine_config, userns_remap)},
         {"default-runtime", K_STRING, -1},
         {"runtimes", K_OBJECT, -1},
         {"init", K_BOOL, -1},
@@ -341,6 +341,7 @@ void engine_config_release(struct engine_config *c)
 	free(c->config_file);
 	free(c->cgroup_driver);
 	free(c->storage_driver);
+	free(c->userns_remap);
 	free(c->tlscacert);
 	free(c->tlscert);
 	free(c->tlskey);

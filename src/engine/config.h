@@ -28,6 +28,7 @@ struct engine_config {
 	char *config_file;
 	char *cgroup_driver;  /* cgroupfs (default) | systemd, from exec-opts */
 	char *storage_driver; /* NULL = choose (overlay2, else vfs) */
+	char *userns_remap;   /* "USER[:GROUP]", "UID[:GID]" or "default"; NULL = off */
 	bool debug;
 	bool live_restore;
 	bool tls, tlsverify; /* -H tcp:// needs tlsverify unless loopback */

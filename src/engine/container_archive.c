@@ -469,7 +469,10 @@ void containers_archive_run(struct containers_archive *a, int out_fd)
 {
 	_cleanup_error_ struct husk_error *err = NULL;
 
-	if (tree_tar(a->root.fd, a->path, a->flags, out_fd, &err) < 0 && error_code(err) != EPIPE)
+	/* userns-remap: the owners as the image and the container know them */
+	if (tree_tar_mapped(a->root.fd, a->path, a->flags, &a->root.c->cs->e->remap.map, out_fd,
+	                    &err) < 0 &&
+	    error_code(err) != EPIPE)
 		log_warn("archive of %s in container %.12s: %s", a->path, a->root.c->id,
 		         error_message(err));
 }
@@ -513,7 +516,8 @@ static int put_into(struct ctr_root *r, const char *name, const char *path,
 	struct apply_opts ao = {.plain_names = true,
 	                        .keep_dir_kinds = o->no_overwrite_dir_non_dir,
 	                        .any_compression = true,
-	                        .dest_name = path};
+	                        .dest_name = path,
+	                        .id_shift = &r->c->cs->e->remap.map};
 	_cleanup_close_ int dfd = open_in_root(r->fd, path, O_PATH, 0, 0);
 	bool to_volume, ro;
 	struct stat st;

@@ -2,6 +2,7 @@
  * checks and defaults (spec_normalize_create), the name, the mounts and
  * volumes, the log options, the record and the rootfs snapshot. */
 #include <ctype.h>
+#include <fcntl.h>
 #include <math.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -451,7 +452,10 @@ static int create_on_disk(struct ctr *c, struct create_ctx *x, struct husk_error
 
 	if (mkdir(c->dir, 0700) < 0)
 		return error_set_errno(err, errno, "create \"%s\"", c->dir);
-	r = fill_record(c, x, err);
+	/* userns-remap: the container's root reaches its /etc files and shm */
+	r = userns_remap_chown_at(&cs->e->remap, AT_FDCWD, c->dir, false, err);
+	if (r == 0)
+		r = fill_record(c, x, err);
 	if (r == 0)
 		r = ctr_parse_mounts(c, c->host_config, c->config, err);
 	if (r == 0)
@@ -504,6 +508,8 @@ int containers_create(struct containers *cs, const char *name, const char *platf
 	                       json_string_value(json_object_get(
 	                               json_object_get(x.body, "HostConfig"), "NetworkMode")),
 	                       err);
+	if (r == 0)
+		r = userns_check_create(&cs->e->remap, json_object_get(x.body, "HostConfig"), err);
 	if (r == 0)
 		r = ctr_ipc_create_mode(cs, json_object_get(body, "HostConfig"),
 		                        json_object_get(x.body, "HostConfig"), err);

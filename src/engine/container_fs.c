@@ -12,6 +12,8 @@
 
 #define HOST_FILE_MAX (1u << 20)
 
+static const char *const etc_files[] = {"hostname", "hosts", "resolv.conf"};
+
 static const char default_hosts[] = "127.0.0.1\tlocalhost\n"
                                     "::1\tlocalhost ip6-localhost ip6-loopback\n"
                                     "fe00::0\tip6-localnet\n"
@@ -172,5 +174,8 @@ int ctr_write_etc_files(struct ctr *c, struct husk_error **err)
 		r = atomic_replace_at(dfd, "hosts", hosts, strlen(hosts), 0644, err);
 	if (r == 0)
 		r = atomic_replace_at(dfd, "resolv.conf", resolv, strlen(resolv), 0644, err);
+	/* userns-remap: the container's root may edit them, as under dockerd */
+	for (size_t i = 0; r == 0 && i < ELEMENTSOF(etc_files); i++)
+		r = userns_remap_chown_at(&c->cs->e->remap, dfd, etc_files[i], true, err);
 	return r;
 }

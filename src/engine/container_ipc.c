@@ -5,6 +5,7 @@
  * the same one), and its unmounting when the container stops, is removed
  * or is started again after a crash. It only reads another container's
  * mount, never mounts or unmounts it. */
+#include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -78,14 +79,15 @@ void ctr_ipc_release(struct ctr *c)
 
 static int shm_mount(struct ctr *c, char **ret, struct husk_error **err)
 {
-	_cleanup_free_ char *path = shm_path_of(c), *opts = NULL;
+	_cleanup_free_ char *path = shm_path_of(c), *opts = NULL,
+	                    *parent = path_join(c->dir, "mounts");
 	int64_t size;
 
 	pthread_mutex_lock(&c->cs->lock);
 	size = json_integer_value(json_object_get(c->host_config, "ShmSize"));
 	pthread_mutex_unlock(&c->cs->lock);
 
-	if (!path)
+	if (!path || !parent)
 		return error_set(err, ENOMEM, "out of memory");
 	ctr_ipc_release(c); /* what a crash left */
 	opts = str_printf("mode=1777,size=%" PRId64, size > 0 ? size : SPEC_DEFAULT_SHM_SIZE);
@@ -93,10 +95,18 @@ static int shm_mount(struct ctr *c, char **ret, struct husk_error **err)
 		return error_set(err, ENOMEM, "out of memory");
 	if (mkdir_p(path, 0700) < 0)
 		return error_set_errno(err, errno, "create \"%s\"", path);
+	/* userns-remap: the container's root passes the directory above */
+	if (userns_remap_chown_at(&c->cs->e->remap, AT_FDCWD, parent, false, err) < 0)
+		return -EPERM;
 	if (mount("shm", path, "tmpfs", MS_NOEXEC | MS_NOSUID | MS_NODEV, opts) < 0) {
 		int e = errno;
 		ctr_ipc_release(c);
 		return error_set_errno(err, e, "mounting shm tmpfs");
+	}
+	/* userns-remap: the container's root owns its /dev/shm, as under dockerd */
+	if (userns_remap_chown_at(&c->cs->e->remap, AT_FDCWD, path, true, err) < 0) {
+		ctr_ipc_release(c);
+		return -EPERM;
 	}
 	*ret = TAKE_PTR(path);
 	return 0;

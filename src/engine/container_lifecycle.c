@@ -364,7 +364,7 @@ struct run_setup {
 	struct spec_mount *vols;
 	char **vol_paths;
 	size_t n_vols;
-	char *ns[4];    /* pid, ipc, uts, net */
+	char *ns[5];    /* pid, ipc, uts, net, user */
 	char *shm_path; /* bound at /dev/shm (IpcMode), or NULL */
 	json_t *body;
 	json_t *spec;
@@ -442,6 +442,36 @@ static json_t *spec_body(struct ctr *c)
 	return b;
 }
 
+/* userns-remap (dockerd's WithNamespaces): a new user namespace with the
+ * daemon's maps unless UsernsMode is "host"; a container that joins
+ * another's pid or ipc namespace joins its user namespace too (the one
+ * that may mount its /proc and mqueue). A network namespace alone needs
+ * none: the daemon made it, and the runtime joins it before the user
+ * namespace. */
+static int remap_userns(struct ctr *c, struct run_setup *s, struct spec_input *in)
+{
+	const struct userns_remap *u = &c->cs->e->remap;
+	const char *mode = json_string_value(json_object_get(c->host_config, "UsernsMode"));
+
+	if (!engine_remapped(c->cs->e) || streq(mode, "host"))
+		return 0;
+	in->uid_map = u->map.uids;
+	in->n_uid_map = u->map.n_uids;
+	in->gid_map = u->map.gids;
+	in->n_gid_map = u->map.n_gids;
+	for (size_t i = 0; i < 2; i++) {
+		const char *p = s->ns[i] ? startswith(s->ns[i], "/proc/") : NULL;
+		if (!p)
+			continue;
+		s->ns[4] = str_printf("/proc/%.*s/ns/user", (int)strcspn(p, "/"), p);
+		if (!s->ns[4])
+			return -ENOMEM;
+		in->ns_user = s->ns[4];
+		break;
+	}
+	return 0;
+}
+
 static int write_bundle(struct ctr *c, struct run_setup *s, struct husk_error **err)
 {
 	_cleanup_free_ char *hostname = path_join(c->dir, "hostname"),
@@ -478,6 +508,8 @@ static int write_bundle(struct ctr *c, struct run_setup *s, struct husk_error **
 	                         .n_mounts = s->n_vols,
 	                         .shm_path = s->shm_path,
 	                         .host = &cs->host};
+	if (remap_userns(c, s, &in) < 0)
+		return error_set(err, ENOMEM, "out of memory");
 	r = spec_daemon_defaults_start(cs->e->cfg.file, s->body, err);
 	if (r == 0)
 		r = spec_bind_sources_create(s->body, err);

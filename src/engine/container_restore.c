@@ -584,6 +584,8 @@ int containers_open(struct engine *e, struct containers **ret, struct husk_error
 	cs->rt.systemd_cgroup = streq(e->cfg.cgroup_driver, "systemd");
 	r = private_dir(cs->dir, err);
 	if (r == 0)
+		r = userns_remap_chown_at(&e->remap, AT_FDCWD, cs->dir, false, err);
+	if (r == 0)
 		r = private_dir(cs->run_dir, err);
 	if (r == 0)
 		r = private_dir(cs->runtime_root, err);

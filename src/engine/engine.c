@@ -35,6 +35,68 @@ static int make_private_dir(const char *path, mode_t mode, struct husk_error **e
 	return 0;
 }
 
+/* dockerd's canAccess: whether uid:gid may pass through the directory. */
+static bool can_access(const char *path, uint32_t uid, uint32_t gid)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return false;
+	return (st.st_mode & S_IXOTH) || (st.st_uid == uid && (st.st_mode & S_IXUSR)) ||
+	       (st.st_gid == gid && (st.st_mode & S_IXGRP));
+}
+
+/* A directory of the data root the remapped root passes through: 0710,
+ * root:<its gid>, as dockerd's setupDaemonRoot makes them. */
+static int remap_dir(const struct engine *e, const char *path, struct husk_error **err)
+{
+	int r = make_private_dir(path, 0710, err);
+
+	if (r == 0 && chown(path, 0, e->remap.root_gid) < 0)
+		r = error_set_errno(err, errno, "chown \"%s\"", path);
+	return r;
+}
+
+/* The data root: under userns-remap <data-root>/<uid>.<gid>, so that the
+ * images of the remapped root (their files owned by its ids) stay apart
+ * from the others, reachable by it through every directory above. */
+static int setup_data_root(struct engine *e, struct husk_error **err)
+{
+	const struct userns_remap *u = &e->remap;
+	_cleanup_free_ char *sub = NULL, *up = NULL;
+	int r;
+
+	if (!(e->root_base = strdup(e->cfg.data_root)))
+		return error_set(err, ENOMEM, "out of memory");
+	if (!engine_remapped(e))
+		return make_private_dir(e->cfg.data_root, 0710, err);
+	sub = str_printf("%s/%u.%u", e->root_base, u->root_uid, u->root_gid);
+	if (!sub)
+		return error_set(err, ENOMEM, "out of memory");
+	r = remap_dir(e, e->root_base, err);
+	if (r == 0)
+		r = remap_dir(e, sub, err);
+	if (r < 0)
+		return r;
+	/* a directory above that the remapped root cannot pass would make
+	 * every container start fail: say so now, in dockerd's words */
+	for (up = strdup(sub); up && strrchr(up, '/') && strrchr(up, '/') != up;) {
+		*strrchr(up, '/') = 0;
+		if (!can_access(up, u->root_uid, u->root_gid))
+			return error_set(
+			        err, EACCES,
+			        "a subdirectory in your graphroot path (%s) restricts access "
+			        "to the remapped root uid/gid; please fix by allowing 'o+x' "
+			        "permissions on existing directories",
+			        sub);
+	}
+	if (!up)
+		return error_set(err, ENOMEM, "out of memory");
+	free(e->cfg.data_root);
+	e->cfg.data_root = TAKE_PTR(sub);
+	return 0;
+}
+
 /* Load <data-root>/engine-id, or make one from 24 random bytes. */
 static int load_engine_id(struct engine *e, struct husk_error **err)
 {
@@ -85,6 +147,9 @@ static int open_store(struct engine *e, struct husk_error **err)
 
 	probe_backing_fs(e);
 	r = store_open(e->cfg.data_root, &e->store, err);
+	if (r == 0 && engine_remapped(e))
+		r = store_set_remap(e->store, &e->remap.map, e->remap.root_uid, e->remap.root_gid,
+		                    err);
 	if (r < 0)
 		return r;
 	/* every writer of the daemon holds a lease: deleted images free their
@@ -103,8 +168,10 @@ static int open_networks(struct engine *e, struct husk_error **err)
 {
 	json_t *f = e->cfg.file;
 	struct networks_config nc = {
-	        .data_root = e->cfg.data_root,
-	        .default_root = streq(e->cfg.data_root, HUSK_DEFAULT_DATA_ROOT),
+	        /* the configured root: the bridge and table names stay the same
+	         * with and without userns-remap */
+	        .data_root = e->root_base,
+	        .default_root = streq(e->root_base, HUSK_DEFAULT_DATA_ROOT),
 	        .bridge = json_string_value(json_object_get(f, "bridge")),
 	        .bip = json_string_value(json_object_get(f, "bip")),
 	        .mtu = (unsigned)json_integer_value(json_object_get(f, "mtu")),
@@ -127,7 +194,9 @@ int engine_open(struct engine_config *cfg, struct engine **ret, struct husk_erro
 	e->cfg = *cfg;
 	*cfg = (struct engine_config){0};
 	e->started = time(NULL);
-	r = make_private_dir(e->cfg.data_root, 0710, err);
+	r = userns_remap_setup(e->cfg.userns_remap, NULL, &e->remap, err);
+	if (r == 0)
+		r = setup_data_root(e, err);
 	if (r == 0)
 		r = make_private_dir(e->cfg.exec_root, 0700, err);
 	if (r == 0)
@@ -140,6 +209,8 @@ int engine_open(struct engine_config *cfg, struct engine **ret, struct husk_erro
 		r = error_set(err, ENOMEM, "out of memory");
 	if (r == 0)
 		r = volumes_open(e->cfg.data_root, &e->volumes, err);
+	if (r == 0 && engine_remapped(e))
+		volumes_set_owner(e->volumes, e->remap.root_uid, e->remap.root_gid);
 	if (r == 0)
 		r = open_networks(e, err);
 	if (r == 0)
@@ -160,6 +231,8 @@ void engine_free(struct engine *e)
 	events_free(e->events);
 	store_free(e->store);
 	cgroup_layout_release(&e->cgroups);
+	userns_remap_release(&e->remap);
+	free(e->root_base);
 	engine_config_release(&e->cfg);
 	free(e);
 }

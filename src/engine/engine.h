@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 #include "engine/config.h"
+#include "engine/userns.h"
 #include "runtime/cgroup_probe.h"
 #include "store/store.h"
 
@@ -30,6 +31,9 @@ struct engine {
 	struct volumes *volumes;       /* named volumes under <data-root>/volumes */
 	struct containers *containers; /* the containers (engine/containers.h) */
 	struct networks *networks;     /* bridge networks, endpoints, ports (network/network.h) */
+	struct userns_remap remap;     /* userns-remap; remap.map empty when off */
+	char *root_base;               /* the data root as configured: under userns-remap,
+	                                  cfg.data_root is <root_base>/<uid>.<gid> */
 };
 
 struct engine_host {
@@ -47,6 +51,12 @@ struct engine_host {
 int engine_open(struct engine_config *cfg, struct engine **ret, struct husk_error **err);
 void engine_free(struct engine *e);
 DEFINE_CLEANUP_FUNC(struct engine *, engine_free)
+
+/* Whether containers get the userns-remap user namespace by default. */
+static inline bool engine_remapped(const struct engine *e)
+{
+	return e->remap.map.n_uids > 0;
+}
 
 /* Facts about the host. Never fails: unknown values are "". */
 void engine_host_info(struct engine_host *h);

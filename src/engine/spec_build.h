@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "base/error.h"
+#include "base/idmap.h" /* struct id_map: a uid/gid mapping (userns-remap) */
 
 /* Where the image's --init binary is bind-mounted (dockerd's path). */
 #define SPEC_INIT_PATH "/sbin/docker-init"
@@ -75,11 +76,6 @@ int spec_normalize_create(json_t *body, json_t *image_config, json_t *ret_warnin
 /* The same against given host facts (host NULL: probe). */
 int spec_normalize_create_host(json_t *body, json_t *image_config, const struct spec_host *host,
                                json_t *ret_warnings, json_t **ret, struct husk_error **err);
-
-/* A uid/gid mapping of a user namespace (userns-remap). */
-struct id_map {
-	uint32_t container_id, host_id, size;
-};
 
 /* A mount the engine resolved: volumes (named and anonymous, from Binds,
  * Mounts of type volume and the image's Volumes) as host paths. Binds of

@@ -38,6 +38,8 @@ struct volumes {
 	int root_fd;
 	pthread_mutex_t lock;
 	struct volume_use *uses;
+	uid_t data_uid; /* owner of a new volume's _data: the (remapped) root */
+	gid_t data_gid;
 };
 
 /* What opts.json holds. */
@@ -112,6 +114,8 @@ int volumes_open(const char *data_root, struct volumes **ret, struct husk_error 
 	if (!v)
 		return error_set(err, ENOMEM, "out of memory");
 	v->root_fd = -1;
+	v->data_uid = (uid_t)-1;
+	v->data_gid = (gid_t)-1;
 	pthread_mutex_init(&v->lock, NULL);
 	v->root = path_join(data_root, "volumes");
 	if (!v->root)
@@ -127,6 +131,12 @@ int volumes_open(const char *data_root, struct volumes **ret, struct husk_error 
 	clean_leftovers(v);
 	*ret = TAKE_PTR(v);
 	return 0;
+}
+
+void volumes_set_owner(struct volumes *v, uid_t uid, gid_t gid)
+{
+	v->data_uid = uid;
+	v->data_gid = gid;
 }
 
 void volumes_free(struct volumes *v)
@@ -287,6 +297,9 @@ static int write_volume(struct volumes *v, const char *name, json_t *meta, struc
 	dfd = openat(v->root_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	r = dfd < 0 ? -errno : 0;
 	if (r == 0 && (mkdirat(dfd, DATA_DIR, 0755) < 0 || fchmodat(dfd, DATA_DIR, 0755, 0) < 0))
+		r = -errno;
+	if (r == 0 && v->data_uid != (uid_t)-1 &&
+	    fchownat(dfd, DATA_DIR, v->data_uid, v->data_gid, AT_SYMLINK_NOFOLLOW) < 0)
 		r = -errno;
 	if (r == 0)
 		r = atomic_write_at(dfd, OPTS_JSON, text, strlen(text), 0600, NULL);

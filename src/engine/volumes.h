@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "base/error.h"
 
 #define VOLUME_NAME_MAX      255
@@ -30,6 +31,9 @@ struct volumes;
 /* Open (creating) <data_root>/volumes (0701: containers' users need to
  * traverse into _data, as dockerd's). -errno with *err. */
 int volumes_open(const char *data_root, struct volumes **ret, struct husk_error **err);
+/* userns-remap: new volumes' _data belong to uid:gid (the remapped root),
+ * so that the container's root can write them. */
+void volumes_set_owner(struct volumes *v, uid_t uid, gid_t gid);
 /* Free; volumes still mounted stay mounted (live restore). Accepts NULL. */
 void volumes_free(struct volumes *v);
 DEFINE_CLEANUP_FUNC(struct volumes *, volumes_free)

@@ -22,6 +22,7 @@
 #include "runtime/hooks.h"
 #include "runtime/init.h"
 #include "runtime/lifecycle.h"
+#include "runtime/rootfs.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
 
@@ -38,6 +39,7 @@ struct creation {
 	bool dir_made;
 	int sync[2], fifo_fd, console_fd;
 	int ns_fds[OCI_NS_COUNT];
+	int back_fds[3]; /* our own net, ipc, uts while joined for the clone (-1: not) */
 	int cg_dirfd, *cg_fds;
 	size_t n_cg_fds;
 	pid_t pid;
@@ -51,10 +53,59 @@ static void creation_init(struct creation *c, const struct runtime_ctx *rt, cons
 	c->sync[0] = c->sync[1] = c->fifo_fd = c->console_fd = c->tty_master = c->cg_dirfd = -1;
 	for (int i = 0; i < OCI_NS_COUNT; i++)
 		c->ns_fds[i] = -1;
+	for (size_t i = 0; i < ELEMENTSOF(c->back_fds); i++)
+		c->back_fds[i] = -1;
+}
+
+static const struct {
+	enum oci_ns_type type;
+	const char *self; /* /proc/thread-self/ns/<self> */
+} clone_joined[] = {{OCI_NS_NETWORK, "net"}, {OCI_NS_IPC, "ipc"}, {OCI_NS_UTS, "uts"}};
+
+/* A process in a user namespace cannot join a namespace that an ancestor
+ * user namespace owns (setns needs CAP_SYS_ADMIN over its owner): with a
+ * user namespace (new or joined), the network, IPC and UTS namespaces
+ * given by path are joined by us for the clone, so that the init is born
+ * in them, as runc joins paths before it enters the user namespace. */
+static int join_for_clone(struct creation *c, struct husk_error **err)
+{
+	if (!oci_spec_namespace(c->spec, OCI_NS_USER))
+		return 0;
+	for (size_t i = 0; i < ELEMENTSOF(clone_joined); i++) {
+		enum oci_ns_type t = clone_joined[i].type;
+		char self[64];
+
+		if (c->ns_fds[t] < 0)
+			continue;
+		snprintf(self, sizeof(self), "/proc/thread-self/ns/%s", clone_joined[i].self);
+		c->back_fds[i] = open(self, O_RDONLY | O_CLOEXEC);
+		if (c->back_fds[i] < 0)
+			return error_set_errno(err, errno, "open \"%s\"", self);
+		if (setns(c->ns_fds[t], oci_ns_clone_flag(t)) < 0)
+			return error_set_errno(err, errno, "join the %s namespace",
+			                       oci_ns_type_name(t));
+		c->ns_fds[t] = safe_close(c->ns_fds[t]);
+		if (t == OCI_NS_NETWORK && rootfs_net_sysctls(c->spec, err) < 0)
+			return -EPERM;
+	}
+	return 0;
+}
+
+/* Back to our own namespaces after join_for_clone(). */
+static void return_from_clone(struct creation *c)
+{
+	for (size_t i = 0; i < ELEMENTSOF(clone_joined); i++) {
+		if (c->back_fds[i] < 0)
+			continue;
+		if (setns(c->back_fds[i], oci_ns_clone_flag(clone_joined[i].type)) < 0)
+			abort(); /* we would go on in the container's namespace */
+		c->back_fds[i] = safe_close(c->back_fds[i]);
+	}
 }
 
 static void creation_release(struct creation *c, bool failed)
 {
+	return_from_clone(c);
 	if (failed && c->pid > 0) {
 		kill(c->pid, SIGKILL);
 		waitpid(c->pid, NULL, 0);
@@ -121,14 +172,32 @@ static int load_spec(struct creation *c, struct husk_error **err)
 	return 0;
 }
 
+/* The host id of the container's root in a mapping; -1 when unmapped. */
+static int64_t root_host_id(const struct oci_id_mapping *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (m[i].container_id == 0 && m[i].size > 0)
+			return m[i].host_id;
+	return -1;
+}
+
 static int make_fifo(struct creation *c, struct husk_error **err)
 {
 	_cleanup_free_ char *path = path_join(c->dir, EXEC_FIFO);
+	const struct oci_linux *lx = &c->spec->linux_;
+	int64_t uid = root_host_id(lx->uid_mappings, lx->n_uid_mappings);
+	int64_t gid = root_host_id(lx->gid_mappings, lx->n_gid_mappings);
 
 	if (!path)
 		return error_set(err, ENOMEM, "out of memory");
 	if (mkfifo(path, 0622) < 0)
 		return error_set_errno(err, errno, "create the exec fifo");
+	/* the init opens it (by fd: the directory is private) as the
+	 * container's user: as runc, the mapped root owns it, and any user of
+	 * a joined user namespace may write it */
+	if (chmod(path, 0622) < 0 ||
+	    (uid >= 0 && gid >= 0 && chown(path, (uid_t)uid, (gid_t)gid) < 0))
+		return error_set_errno(err, errno, "chown the exec fifo");
 	c->fifo_fd = open(path, O_PATH | O_CLOEXEC);
 	if (c->fifo_fd < 0)
 		return error_set_errno(err, errno, "open the exec fifo");
@@ -159,7 +228,7 @@ static int prepare_namespaces(struct creation *c, struct husk_error **err)
 			return error_set_errno(err, errno, "join the time namespace");
 		c->ns_fds[OCI_NS_TIME] = safe_close(c->ns_fds[OCI_NS_TIME]);
 	}
-	return lifecycle_new_timens(c->spec, err);
+	return join_for_clone(c, err) ?: lifecycle_new_timens(c->spec, err);
 }
 
 static unsigned long clone_flags(const struct oci_spec *s)
@@ -248,12 +317,23 @@ static int spawn_init(struct creation *c, bool with_fifo, struct husk_error **er
 	        .proxy_tty = !with_fifo && !c->o->detach && !c->o->console_socket &&
 	                     c->spec->process->terminal,
 	};
+	unsigned long flags = clone_flags(c->spec);
 	pid_t pid;
 
+	/* a joined user namespace must own the namespaces the init creates:
+	 * those are made after it is joined (the pid namespace cannot be: the
+	 * init must be born in it) */
+	if (user_ns && user_ns->path) {
+		a.unshare_flags =
+		        flags & (CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS);
+		flags &= ~a.unshare_flags;
+	}
 	memcpy(a.ns_fds, c->ns_fds, sizeof(a.ns_fds));
 	if (c->spec->process->terminal && !c->o->console_socket && !a.proxy_tty)
 		return error_set(err, EINVAL, "process.terminal: --console-socket is required");
-	pid = lifecycle_clone(clone_flags(c->spec), c->cg_dirfd, &a.cg_into);
+	pid = lifecycle_clone(flags, c->cg_dirfd, &a.cg_into);
+	if (pid != 0)
+		return_from_clone(c);
 	if (pid < 0)
 		return error_set_errno(err, errno, "clone the container init");
 	if (pid == 0) {

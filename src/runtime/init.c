@@ -110,8 +110,9 @@ static int run_container_hooks(struct init_args *a, enum oci_hook_kind kind, con
 
 static int setup_rootfs(struct init_args *a, int *ret_slave, struct husk_error **err)
 {
+	bool userns = oci_spec_namespace(a->spec, OCI_NS_USER) != NULL; /* new or joined */
 	enum rootfs_flags fl =
-	        (a->opts->no_pivot ? ROOTFS_NO_PIVOT : 0) | (a->new_userns ? ROOTFS_USERNS : 0);
+	        (a->opts->no_pivot ? ROOTFS_NO_PIVOT : 0) | (userns ? ROOTFS_USERNS : 0);
 	int r;
 
 	r = rootfs_prepare(a->spec, a->rootfs, NULL, fl, err);
@@ -149,6 +150,7 @@ static int wait_for_start(struct init_args *a, struct husk_error **err)
 static int init_setup(struct init_args *a, struct husk_error **err)
 {
 	int slave = -1, r;
+	bool joined_user;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL); /* the runtime died mid-setup: so do we */
 	r = cgroup_attach_self(a->cg_fds, a->n_cg_fds, a->cg_into);
@@ -161,7 +163,22 @@ static int init_setup(struct init_args *a, struct husk_error **err)
 		return r;
 	if (a->new_userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		return error_set_errno(err, errno, "become root in the user namespace");
+	/* the id change made us non-dumpable, which gives our /proc/self files
+	 * to the host's root: the init could not write its oom_score_adj (runc
+	 * makes itself dumpable again too; the exec resets it) */
+	if (a->new_userns && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		return error_set_errno(err, errno, "prctl(PR_SET_DUMPABLE)");
+	joined_user = a->ns_fds[OCI_NS_USER] >= 0;
 	r = join_namespaces(a, err);
+	/* in a joined user namespace too, be its root (our ids are not mapped
+	 * there: files could not be made) */
+	if (r == 0 && joined_user &&
+	    (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0 ||
+	     prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0))
+		r = error_set_errno(err, errno, "become root in the joined user namespace");
+	if (r == 0 && a->unshare_flags && unshare((int)a->unshare_flags) < 0)
+		r = error_set_errno(err, errno,
+		                    "create the namespaces in the joined user namespace");
 	if (r == 0 && a->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
 		r = error_set_errno(err, errno, "create the cgroup namespace");
 	r = r ?: set_names(a->spec, err);

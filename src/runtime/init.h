@@ -21,6 +21,9 @@ struct init_args {
 	size_t n_cg_fds;
 	bool cg_into; /* born in the cgroup2 directory (clone3) */
 	bool new_userns;
+	/* namespaces to create after joining the user namespace given by path
+	 * (so that it owns them), rather than at the clone: CLONE_NEW* flags */
+	unsigned long unshare_flags;
 	bool new_cgroupns;
 	bool hooks_sync; /* stop after mounts for createRuntime hooks */
 	bool proxy_tty;  /* run in the foreground with a terminal, no socket:

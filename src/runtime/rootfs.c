@@ -525,6 +525,40 @@ static int write_sysctls(struct rootfs_ctx *c, struct husk_error **err)
 	return rc;
 }
 
+static bool net_sysctl(const char *key)
+{
+	return startswith(key, "net.") || startswith(key, "net/");
+}
+
+int rootfs_net_sysctls(struct oci_spec *spec, struct husk_error **err)
+{
+	struct oci_linux *l = &spec->linux_;
+	_cleanup_close_ int sysfd = -1;
+	size_t kept = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < l->n_sysctl && rc >= 0; i++) {
+		if (!net_sysctl(l->sysctl[i].key))
+			continue;
+		if (sysfd < 0 && (sysfd = open("/proc/sys", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+			return error_set_errno(err, errno, "sysctl: open /proc/sys");
+		rc = write_sysctl(sysfd, &l->sysctl[i], err);
+	}
+	if (rc < 0)
+		return rc;
+	/* the init writes the others */
+	for (size_t i = 0; i < l->n_sysctl; i++) {
+		if (!net_sysctl(l->sysctl[i].key)) {
+			l->sysctl[kept++] = l->sysctl[i];
+			continue;
+		}
+		free(l->sysctl[i].key);
+		free(l->sysctl[i].value);
+	}
+	l->n_sysctl = kept;
+	return 0;
+}
+
 /* A recursive bind of the path onto itself, read-only, nosuid, nodev,
  * noexec all the way down. A missing path is skipped. */
 static int readonly_path(struct rootfs_ctx *c, const char *path, struct husk_error **err)

@@ -18,7 +18,7 @@
 
 enum rootfs_flags {
 	ROOTFS_NO_PIVOT = 1 << 0, /* MS_MOVE + chroot instead of pivot_root (--no-pivot) */
-	ROOTFS_USERNS = 1 << 1,   /* in a new user namespace: bind /dev nodes instead of mknod */
+	ROOTFS_USERNS = 1 << 1,   /* in a user namespace: bind /dev nodes instead of mknod */
 };
 
 /* Prepare the rootfs at `rootfs` (absolute host path) per spec: make
@@ -41,3 +41,9 @@ int rootfs_pivot(const char *rootfs, enum rootfs_flags flags, struct husk_error 
 /* After pivot: masked paths, read-only paths, root readonly remount,
  * the sysctls (written to /proc/sys after verifying it is procfs). */
 int rootfs_finalize(const struct oci_spec *spec, struct husk_error **err);
+/* Write the linux.sysctl entries of the network namespace (net.*) under
+ * this process's /proc/sys, and take them out of spec: what a runtime that
+ * joined the container's network namespace for it does when the init, in
+ * a new user namespace, could not (the namespace's owner is ours). -errno
+ * with *err naming the sysctl. */
+int rootfs_net_sysctls(struct oci_spec *spec, struct husk_error **err);

@@ -181,6 +181,7 @@ static int unpack_into(struct store *s, const struct unpack *u, const char *tmp,
 	        .expect_blob = u->blob,
 	        .expect_diff_id = u->diff_id,
 	        .overlay_whiteouts = !store_is_vfs(s),
+	        .id_shift = s->idmap,
 	};
 	struct layer_stats st = {0};
 	int r;
@@ -191,6 +192,11 @@ static int unpack_into(struct store *s, const struct unpack *u, const char *tmp,
 	dfd = openat(s->dfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0 || mkdirat(dfd, "diff", 0755) < 0)
 		return error_set_errno(err, errno, "create \"%s\"", diff);
+	/* userns-remap: the layer's root is the remapped root's, unless the
+	 * layer says otherwise ("./" entry, shifted) */
+	r = store_remap_dir_at(s, dfd, "diff", true);
+	if (r < 0)
+		return error_set_errno(err, -r, "chown \"%s\"", diff);
 	if (store_is_vfs(s) && u->parent && (r = copy_parent(s, u->parent, dfd, err)) < 0)
 		return r;
 	r = layer_apply(u->blob_fd, diff, &o, &st, err);

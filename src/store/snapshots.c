@@ -98,6 +98,13 @@ static int make_dirs(struct store *s, int dfd, const char *id, const struct dige
 	           mkdirat(dfd, "merged", 0755) < 0) {
 		return error_set_errno(err, errno, "create upper, work, merged");
 	}
+	/* userns-remap: the container's root owns its writable layer */
+	if (store_is_vfs(s) ? store_remap_dir_at(s, dfd, "rootfs", true) < 0
+	                    : (store_remap_dir_at(s, dfd, "upper", true) < 0 ||
+	                       store_remap_dir_at(s, dfd, "work", true) < 0))
+		return error_set_errno(err, errno, "give the writable layer to the remapped root");
+	if (store_remap_dir_at(s, dfd, ".", false) < 0)
+		return error_set_errno(err, errno, "give the remapped root access");
 	return write_meta(s, dfd, id, chains, n, err);
 }
 

@@ -153,6 +153,32 @@ static int open_private_dir(const char *root, const char *dir, int *ret_fd, stru
 	return 0;
 }
 
+int store_remap_dir_at(struct store *s, int dfd, const char *name, bool own)
+{
+	if (!s->idmap)
+		return 0;
+	if (fchownat(dfd, name, own ? s->root_uid : 0, s->root_gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (!own && fchmodat(dfd, name, 0710, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+int store_set_remap(struct store *s, const struct id_mapping *m, uint32_t root_uid,
+                    uint32_t root_gid, struct husk_error **err)
+{
+	int r;
+
+	s->idmap = m && (m->n_uids || m->n_gids) ? m : NULL;
+	s->root_uid = root_uid;
+	s->root_gid = root_gid;
+	r = store_remap_dir_at(s, s->dfd, ".", false);
+	if (r == 0)
+		r = store_remap_dir_at(s, s->dfd, STORE_SNAPS_DIR, false);
+	return r < 0 ? error_set_errno(err, -r, "give the remapped root access to \"%s\"", s->dir)
+	             : 0;
+}
+
 static int create_layout(struct store *s, struct husk_error **err)
 {
 	int lock, r = 0;

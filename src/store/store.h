@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include "base/digest.h"
 #include "base/error.h"
+#include "base/idmap.h"
 
 struct store;
 struct store_lease;
@@ -46,6 +47,16 @@ const char *store_dir(const struct store *s);
  * then is -EINVAL. */
 int store_set_driver(struct store *s, const char *driver, struct husk_error **err);
 const char *store_driver(const struct store *s);
+
+/* userns-remap (dockerd's graph drivers under an identity mapping): layers
+ * are unpacked with every owner shifted by m (the caller's, kept until
+ * store_free), the directories a remapped container's root must pass
+ * (store/, snapshots/, each snapshot) become 0710 root:<root_gid>, and a
+ * snapshot's upper/ and work/ (vfs: rootfs/) and each layer's root belong
+ * to root_uid:root_gid. m NULL or empty: off. -errno when the store's
+ * directories cannot be changed. */
+int store_set_remap(struct store *s, const struct id_mapping *m, uint32_t root_uid,
+                    uint32_t root_gid, struct husk_error **err);
 
 /* Blobs and layers modified less than seconds ago survive GC (default 300;
  * tests use 0). */

@@ -58,7 +58,15 @@ struct store {
 	bool driver_recorded; /* store/driver exists and says driver */
 	int64_t grace;
 	bool legacy_mount; /* tests: mount(2) with short lowerdir names, not fsconfig */
+	/* userns-remap (store_set_remap): NULL when off */
+	const struct id_mapping *idmap;
+	uint32_t root_uid, root_gid; /* the remapped root on the host */
 };
+
+/* store.c: under userns-remap, let the remapped root reach name below dfd
+ * (0710, root:<its gid>); own: make it the remapped root's own instead.
+ * Nothing when remapping is off. 0 or -errno. */
+int store_remap_dir_at(struct store *s, int dfd, const char *name, bool own);
 
 /* store.c: locks live in store/locks/<name>. how is LOCK_EX or LOCK_SH,
  * optionally | LOCK_NB (-EWOULDBLOCK when held elsewhere). The lock file is
