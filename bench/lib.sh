@@ -53,6 +53,13 @@ bench_cleanup() {
 	umount_below "$DIR"
 	rm -rf "$DIR"
 	[ -n "${DOCKER_BRIDGE:-}" ] && ip link del "$DOCKER_BRIDGE" 2>/dev/null
+	# huskd's default bridge and nft table, named after its data root, if
+	# it did not get to remove them
+	local h
+	h=$(printf %s "$DIR/root" | sha256sum | cut -c1-8)
+	ip link del "husk$h" 2>/dev/null
+	nft delete table ip "husk_$h" 2>/dev/null
+	return 0
 }
 
 # umount_below PATH: lazily unmount everything mounted at or below PATH.
