@@ -277,3 +277,88 @@ int cli_inspect_each(struct cli *cli, char *const *names, const char *path_fmt,
 	fprintf(cli->out, "%s\n", text ? text : "[]");
 	return status;
 }
+
+int cli_filters_query(char *const *list, char **ret, struct husk_error **err)
+{
+	_cleanup_json_ json_t *f = json_object();
+	_cleanup_free_ char *text = NULL;
+
+	*ret = NULL;
+	if (!f)
+		return error_set(err, ENOMEM, "out of memory");
+	STRV_FOREACH (item, list) {
+		const char *eq = strchr(*item, '=');
+		_cleanup_free_ char *key = eq ? strndup(*item, eq - *item) : NULL;
+		json_t *vals;
+
+		if (!eq)
+			return error_set(err, EINVAL, "bad format of filter (expected name=value)");
+		if (!key)
+			return error_set(err, ENOMEM, "out of memory");
+		vals = json_object_get(f, key);
+		if (!vals && json_object_set_new(f, key, vals = json_object()) < 0)
+			return error_set(err, ENOMEM, "out of memory");
+		json_object_set_new(vals, eq + 1, json_true());
+	}
+	text = json_compact(f);
+	*ret = text ? (json_object_size(f) ? api_client_escape(text) : strdup("")) : NULL;
+	return *ret ? 0 : error_set(err, ENOMEM, "out of memory");
+}
+
+int cli_remove_each(struct cli *cli, char *const *names, const char *path_fmt, const char *query,
+                    bool ignore_missing, struct husk_error **err)
+{
+	struct api_client *c = NULL;
+	int status = 0, r = cli_connect(cli, &c, err);
+
+	if (r < 0)
+		return r;
+	STRV_FOREACH (name, names) {
+		_cleanup_free_ char *e = api_client_escape(*name), *path = NULL, *full = NULL;
+		_cleanup_error_ struct husk_error *one = NULL;
+
+		path = e ? str_printf(path_fmt, e) : NULL;
+		full = path ? str_printf("%s%s", path, query ? query : "") : NULL;
+		r = full ? api_client_call(c, "DELETE", full, NULL, NULL, NULL, &one) : -ENOMEM;
+		if (r == -ENOENT && ignore_missing)
+			continue;
+		if (r < 0) {
+			fprintf(cli->errout, "%s\n", one ? error_message(one) : "out of memory");
+			status = 1;
+			continue;
+		}
+		fprintf(cli->out, "%s\n", *name);
+	}
+	return status;
+}
+
+int cli_prune(struct cli *cli, const char *what, char *const *filters, const char *warning,
+              json_t **ret, struct husk_error **err)
+{
+	_cleanup_free_ char *query = NULL, *path = NULL;
+	struct api_client *c = NULL;
+	int r = cli_filters_query(filters, &query, err);
+
+	if (r < 0)
+		return r;
+	if (warning) {
+		char answer[16] = "";
+
+		fprintf(cli->out, "%s\nAre you sure you want to continue? [y/N] ", warning);
+		fflush(cli->out);
+		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
+			return 0;
+	}
+	path = str_printf("/%s/prune%s%s", what, *query ? "?filters=" : "", query);
+	r = path ? cli_connect(cli, &c, err) : error_set(err, ENOMEM, "out of memory");
+	r = r ?: api_client_call(c, "POST", path, NULL, NULL, ret, err);
+	return r < 0 ? r : 1;
+}
+
+void cli_print_reclaimed(struct cli *cli, json_t *res)
+{
+	_cleanup_free_ char *size =
+	        format_size((uint64_t)json_integer_value(json_object_get(res, "SpaceReclaimed")));
+
+	fprintf(cli->out, "Total reclaimed space: %s\n", size ? size : "0B");
+}

@@ -62,6 +62,22 @@ int cli_inspect_each(struct cli *cli, char *const *names, const char *path_fmt,
                      const char *missing_fmt, const char *fmt, const struct table_column *headers,
                      struct husk_error **err);
 
+/* --filter k=v (repeatable) → Docker's filters JSON, URL-escaped ("" when
+ * there is none). -EINVAL "bad format of filter (expected name=value)". */
+int cli_filters_query(char *const *list, char **ret, struct husk_error **err);
+/* DELETE path_fmt (one %s, the escaped name) + query for each name,
+ * printing the name, or the daemon's error on stderr (status 1);
+ * ignore_missing: a name the daemon does not know is no error. */
+int cli_remove_each(struct cli *cli, char *const *names, const char *path_fmt, const char *query,
+                    bool ignore_missing, struct husk_error **err);
+/* docker's prune: after the warning and its "[y/N]" (none when warning is
+ * NULL), POST /<what>/prune with the --filter items into *ret. 1 when it
+ * ran, 0 when the user said no. */
+int cli_prune(struct cli *cli, const char *what, char *const *filters, const char *warning,
+              json_t **ret, struct husk_error **err);
+/* "Total reclaimed space: …" of a prune's SpaceReclaimed. */
+void cli_print_reclaimed(struct cli *cli, json_t *res);
+
 /* autostart.c: start huskd in the background and wait for its socket. */
 int cli_autostart(struct cli *cli, struct husk_error **err);
 

@@ -10,7 +10,6 @@
 #include "base/json.h"
 #include "base/str.h"
 #include "cli/cmd_container.h"
-#include "cli/cmd_volume.h" /* cli_filters_query() */
 #include "cli/run_internal.h"
 #include "cli/table.h"
 
@@ -434,28 +433,14 @@ int cmd_container_prune(struct cli *cli, const struct cli_command *cmd, const st
                         struct husk_error **err)
 {
 	_cleanup_json_ json_t *res = NULL;
-	_cleanup_free_ char *filters = NULL, *path = NULL, *size = NULL;
-	struct api_client *c = NULL;
 	json_t *d;
 	size_t i;
-	int r;
+	int r = cli_prune(
+	        cli, "containers", flags_list(f, "filter"),
+	        flags_bool(f, "force") ? NULL : "WARNING! This will remove all stopped containers.",
+	        &res, err);
 
-	if (!flags_bool(f, "force")) {
-		char answer[16] = "";
-		fprintf(cli->out,
-		        "WARNING! This will remove all stopped containers.\nAre you sure you "
-		        "want to continue? [y/N] ");
-		fflush(cli->out);
-		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
-			return 0;
-	}
-	r = cli_filters_query(flags_list(f, "filter"), &filters, err);
-	if (r < 0)
-		return r;
-	path = str_printf("/containers/prune%s%s", *filters ? "?filters=" : "", filters);
-	r = path ? cli_connect(cli, &c, err) : error_set(err, ENOMEM, "out of memory");
-	r = r ?: api_client_call(c, "POST", path, NULL, NULL, &res, err);
-	if (r < 0)
+	if (r <= 0)
 		return r;
 	if (json_array_size(json_object_get(res, "ContainersDeleted"))) {
 		fprintf(cli->out, "Deleted Containers:\n");
@@ -463,8 +448,7 @@ int cmd_container_prune(struct cli *cli, const struct cli_command *cmd, const st
 			fprintf(cli->out, "%s\n", json_string_value(d));
 		fprintf(cli->out, "\n");
 	}
-	size = format_size((uint64_t)json_integer_value(json_object_get(res, "SpaceReclaimed")));
-	fprintf(cli->out, "Total reclaimed space: %s\n", size ? size : "0B");
+	cli_print_reclaimed(cli, res);
 	return 0;
 }
 

@@ -111,28 +111,6 @@ static json_t *image_rows(json_t *list, bool no_trunc)
 }
 
 /* --filter key=value (repeatable) → Docker's filters JSON, escaped. */
-static int filters_query(char *const *list, char **ret, struct husk_error **err)
-{
-	_cleanup_json_ json_t *f = json_object();
-	_cleanup_free_ char *text = NULL;
-
-	STRV_FOREACH (item, list) {
-		const char *eq = strchr(*item, '=');
-		if (!eq)
-			return error_set(err, EINVAL, "bad format of filter (expected name=value)");
-		_cleanup_free_ char *key = strndup(*item, eq - *item);
-		json_t *vals = json_object_get(f, key);
-		if (!vals) {
-			vals = json_object();
-			json_object_set_new(f, key, vals);
-		}
-		json_object_set_new(vals, eq + 1, json_true());
-	}
-	text = json_compact(f);
-	*ret = text ? escaped(text) : NULL;
-	return *ret ? 0 : error_set(err, ENOMEM, "out of memory");
-}
-
 int cmd_images(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
                struct husk_error **err)
 {
@@ -140,17 +118,18 @@ int cmd_images(struct cli *cli, const struct cli_command *cmd, const struct flag
 	_cleanup_free_ char *filters = NULL, *path = NULL;
 	bool no_trunc = flags_bool(f, "no-trunc");
 	const char *fmt = flags_string(f, "format");
-	int r = filters_query(flags_list(f, "filter"), &filters, err);
+	int r = cli_filters_query(flags_list(f, "filter"), &filters, err);
 
 	if (r == 0 && flags_nargs(f) == 1) {
 		_cleanup_free_ char *ref = str_printf("reference=%s", flags_args(f)[0]);
 		char *v[] = {ref, NULL};
 		free(filters);
-		r = ref ? filters_query(v, &filters, err) : -ENOMEM;
+		r = ref ? cli_filters_query(v, &filters, err) : -ENOMEM;
 	}
 	if (r < 0)
 		return r;
-	path = str_printf("/images/json?all=%d&filters=%s", flags_bool(f, "all"), filters);
+	path = str_printf("/images/json?all=%d%s%s", flags_bool(f, "all"),
+	                  *filters ? "&filters=" : "", filters);
 	r = path ? cli_get(cli, path, &list, err) : error_set(err, ENOMEM, "out of memory");
 	if (r < 0)
 		return r;
@@ -279,34 +258,21 @@ int cmd_image_prune(struct cli *cli, const struct cli_command *cmd, const struct
                     struct husk_error **err)
 {
 	_cleanup_json_ json_t *res = NULL;
-	_cleanup_free_ char *filters = NULL, *path = NULL, *size = NULL;
 	_cleanup_strv_ char **list = strv_copy(flags_list(f, "filter"));
-	struct api_client *c = NULL;
+	bool all = flags_bool(f, "all");
 	json_t *d;
 	size_t i;
 	int r;
 
-	if (!list ||
-	    strv_push(&list, flags_bool(f, "all") ? "dangling=false" : "dangling=true") < 0)
+	if (!list || strv_push(&list, all ? "dangling=false" : "dangling=true") < 0)
 		return error_set(err, ENOMEM, "out of memory");
-	if (!flags_bool(f, "force")) {
-		char answer[16] = "";
-		fprintf(cli->out,
-		        "WARNING! This will remove all %s images.\nAre you sure you want "
-		        "to continue? [y/N] ",
-		        flags_bool(f, "all")
-		                ? "images without at least one container associated to "
-		                  "them"
-		                : "dangling");
-		fflush(cli->out);
-		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
-			return 0;
-	}
-	r = filters_query(list, &filters, err);
-	path = filters ? str_printf("/images/prune?filters=%s", filters) : NULL;
-	r = r ?: cli_connect(cli, &c, err);
-	r = r ?: api_client_call(c, "POST", path, NULL, NULL, &res, err);
-	if (r < 0)
+	r = cli_prune(cli, "images", list,
+	              flags_bool(f, "force") ? NULL
+	              : all ? "WARNING! This will remove all images without at least one container "
+	                      "associated to them."
+	                    : "WARNING! This will remove all dangling images.",
+	              &res, err);
+	if (r <= 0)
 		return r;
 	if (json_array_size(json_object_get(res, "ImagesDeleted"))) {
 		fprintf(cli->out, "Deleted Images:\n");
@@ -320,7 +286,6 @@ int cmd_image_prune(struct cli *cli, const struct cli_command *cmd, const struct
 		}
 		fprintf(cli->out, "\n");
 	}
-	size = format_size((uint64_t)json_integer_value(json_object_get(res, "SpaceReclaimed")));
-	fprintf(cli->out, "Total reclaimed space: %s\n", size ? size : "0B");
+	cli_print_reclaimed(cli, res);
 	return 0;
 }

@@ -204,54 +204,24 @@ int cmd_network_inspect(struct cli *cli, const struct cli_command *cmd, const st
 int cmd_network_rm(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
                    struct husk_error **err)
 {
-	struct api_client *c = NULL;
-	int status = 0, r = cli_connect(cli, &c, err);
-
-	if (r < 0)
-		return r;
-	STRV_FOREACH (name, flags_args(f)) {
-		_cleanup_free_ char *e = api_client_escape(*name), *path = NULL;
-		_cleanup_error_ struct husk_error *one = NULL;
-
-		path = e ? str_printf("/networks/%s", e) : NULL;
-		r = path ? api_client_call(c, "DELETE", path, NULL, NULL, NULL, &one) : -ENOMEM;
-		if (r == -ENOENT && flags_bool(f, "force"))
-			continue;
-		if (r < 0) {
-			fprintf(cli->errout, "%s\n", one ? error_message(one) : "out of memory");
-			status = 1;
-			continue;
-		}
-		fprintf(cli->out, "%s\n", *name);
-	}
-	return status;
+	return cli_remove_each(cli, flags_args(f), "/networks/%s", NULL, flags_bool(f, "force"),
+	                       err);
 }
 
 int cmd_network_prune(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
                       struct husk_error **err)
 {
 	_cleanup_json_ json_t *res = NULL;
-	_cleanup_free_ char *filters = NULL, *path = NULL;
-	struct api_client *c = NULL;
-	char answer[16] = "";
 	json_t *d;
 	size_t i;
-	int r = cli_filters_query(flags_list(f, "filter"), &filters, err);
+	int r = cli_prune(cli, "networks", flags_list(f, "filter"),
+	                  flags_bool(f, "force")
+	                          ? NULL
+	                          : "WARNING! This will remove all custom networks not "
+	                            "used by at least one container.",
+	                  &res, err);
 
-	if (r < 0)
-		return r;
-	if (!flags_bool(f, "force")) {
-		fprintf(cli->out,
-		        "WARNING! This will remove all custom networks not used by at least "
-		        "one container.\nAre you sure you want to continue? [y/N] ");
-		fflush(cli->out);
-		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
-			return 0;
-	}
-	path = str_printf("/networks/prune%s%s", *filters ? "?filters=" : "", filters);
-	r = path ? cli_connect(cli, &c, err) : error_set(err, ENOMEM, "out of memory");
-	r = r ?: api_client_call(c, "POST", path, NULL, NULL, &res, err);
-	if (r < 0)
+	if (r <= 0)
 		return r;
 	if (json_array_size(json_object_get(res, "NetworksDeleted"))) {
 		fprintf(cli->out, "Deleted Networks:\n");

@@ -7,7 +7,6 @@
 #include "base/json.h"
 #include "base/str.h"
 #include "cli/cmd_container.h"
-#include "cli/cmd_volume.h" /* cli_filters_query() */
 #include "cli/table.h"
 #include "cli/template.h"
 

@@ -55,33 +55,6 @@ static const struct table_column volume_headers[] = {
         {NULL, NULL},
 };
 
-int cli_filters_query(char *const *list, char **ret, struct husk_error **err)
-{
-	_cleanup_json_ json_t *f = json_object();
-	_cleanup_free_ char *text = NULL;
-
-	*ret = NULL;
-	if (!f)
-		return error_set(err, ENOMEM, "out of memory");
-	STRV_FOREACH (item, list) {
-		const char *eq = strchr(*item, '=');
-		_cleanup_free_ char *key = eq ? strndup(*item, eq - *item) : NULL;
-		json_t *vals;
-
-		if (!eq)
-			return error_set(err, EINVAL, "bad format of filter (expected name=value)");
-		if (!key)
-			return error_set(err, ENOMEM, "out of memory");
-		vals = json_object_get(f, key);
-		if (!vals && json_object_set_new(f, key, vals = json_object()) < 0)
-			return error_set(err, ENOMEM, "out of memory");
-		json_object_set_new(vals, eq + 1, json_true());
-	}
-	text = json_compact(f);
-	*ret = text ? (json_object_size(f) ? api_client_escape(text) : strdup("")) : NULL;
-	return *ret ? 0 : error_set(err, ENOMEM, "out of memory");
-}
-
 /* "k=v" items (--label, --opt) → an object; "k" alone has the value "". */
 static int kv_object(char *const *list, json_t **ret, struct husk_error **err)
 {
@@ -221,61 +194,29 @@ int cmd_volume_inspect(struct cli *cli, const struct cli_command *cmd, const str
 int cmd_volume_rm(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
                   struct husk_error **err)
 {
-	struct api_client *c = NULL;
-	int status = 0, r = cli_connect(cli, &c, err);
-
-	if (r < 0)
-		return r;
-	STRV_FOREACH (name, flags_args(f)) {
-		_cleanup_free_ char *e = api_client_escape(*name), *path = NULL;
-		_cleanup_error_ struct husk_error *one = NULL;
-
-		path = e ? str_printf("/volumes/%s%s", e, flags_bool(f, "force") ? "?force=1" : "")
-		         : NULL;
-		if (!path || api_client_call(c, "DELETE", path, NULL, NULL, NULL, &one) < 0) {
-			fprintf(cli->errout, "%s\n", one ? error_message(one) : "out of memory");
-			status = 1;
-			continue;
-		}
-		fprintf(cli->out, "%s\n", *name);
-	}
-	return status;
-}
-
-static bool confirm(struct cli *cli, const char *what)
-{
-	char answer[16] = "";
-
-	fprintf(cli->out,
-	        "WARNING! This will remove %s local volumes not used by at least one container.\n"
-	        "Are you sure you want to continue? [y/N] ",
-	        what);
-	fflush(cli->out);
-	return fgets(answer, sizeof(answer), stdin) && (answer[0] == 'y' || answer[0] == 'Y');
+	return cli_remove_each(cli, flags_args(f), "/volumes/%s",
+	                       flags_bool(f, "force") ? "?force=1" : "", false, err);
 }
 
 int cmd_volume_prune(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
                      struct husk_error **err)
 {
 	_cleanup_json_ json_t *res = NULL;
-	_cleanup_free_ char *filters = NULL, *path = NULL, *size = NULL;
+	_cleanup_free_ char *warning = NULL;
 	_cleanup_strv_ char **list = strv_copy(flags_list(f, "filter"));
-	struct api_client *c = NULL;
 	json_t *d;
 	size_t i;
 	int r;
 
 	if (!list || (flags_bool(f, "all") && strv_push(&list, "all=true") < 0))
 		return error_set(err, ENOMEM, "out of memory");
-	r = cli_filters_query(list, &filters, err);
-	if (r < 0)
-		return r;
-	if (!flags_bool(f, "force") && !confirm(cli, flags_bool(f, "all") ? "all" : "anonymous"))
-		return 0;
-	path = str_printf("/volumes/prune%s%s", *filters ? "?filters=" : "", filters);
-	r = path ? cli_connect(cli, &c, err) : error_set(err, ENOMEM, "out of memory");
-	r = r ?: api_client_call(c, "POST", path, NULL, NULL, &res, err);
-	if (r < 0)
+	warning = str_printf("WARNING! This will remove %s local volumes not used by at least one "
+	                     "container.",
+	                     flags_bool(f, "all") ? "all" : "anonymous");
+	if (!warning)
+		return error_set(err, ENOMEM, "out of memory");
+	r = cli_prune(cli, "volumes", list, flags_bool(f, "force") ? NULL : warning, &res, err);
+	if (r <= 0)
 		return r;
 	if (json_array_size(json_object_get(res, "VolumesDeleted"))) {
 		fprintf(cli->out, "Deleted Volumes:\n");
@@ -283,7 +224,6 @@ int cmd_volume_prune(struct cli *cli, const struct cli_command *cmd, const struc
 			fprintf(cli->out, "%s\n", json_string_value(d));
 		fprintf(cli->out, "\n");
 	}
-	size = format_size((uint64_t)json_integer_value(json_object_get(res, "SpaceReclaimed")));
-	fprintf(cli->out, "Total reclaimed space: %s\n", size ? size : "0B");
+	cli_print_reclaimed(cli, res);
 	return 0;
 }

@@ -30,7 +30,3 @@ int cmd_volume_prune(struct cli *cli, const struct cli_command *cmd, const struc
 /* cmd_events.c: `husk events [--since] [--until] [--filter k=v]... [--format]`. */
 int cmd_events(struct cli *cli, const struct cli_command *cmd, const struct flags *f,
                struct husk_error **err);
-
-/* --filter k=v (repeatable) → Docker's filters JSON, URL-escaped ("" when
- * there is none). -EINVAL "bad format of filter (expected name=value)". */
-int cli_filters_query(char *const *list, char **ret, struct husk_error **err);
