@@ -314,9 +314,12 @@ EOF
 	run bash -c "husk logs at6 | grep -c '^cycle-'"
 	assert_output 200
 	echo "monitor RSS: $before kB before, $after kB after" >&3
-	# ASan's quarantine keeps freed memory resident: no measure there
+	# ASan's quarantine keeps freed memory resident, so its RSS proves
+	# nothing there: LeakSanitizer checks the monitor when it exits, which
+	# the removal makes it do now (tests/run.sh fails on its reports)
 	if ldd "$(command -v husk-monitor)" 2>/dev/null | grep -q libasan; then
-		skip "a sanitizer build: the monitor's RSS says nothing about leaks"
+		husk rm -f at6 >/dev/null
+		return 0
 	fi
 	[ "$after" -le $((before + 64)) ]
 }
