@@ -164,9 +164,9 @@ int ctr_kill_process(struct ctr *c, int sig, struct husk_error **err)
 
 /* ---- start ---- */
 
-/* Bring "lo" up in the container's new network namespace, as runc does:
- * a thread of ours enters it (setns of a network namespace is per task)
- * and leaves with it. */
+/* Bring "lo" up in the network namespace *fd names, as runc does: a
+ * thread of ours enters it (setns of a network namespace is per task)
+ * and ends there. */
 static void *loopback_thread(void *p)
 {
 	int *fd = p;
@@ -193,14 +193,13 @@ static void *loopback_thread(void *p)
 	return NULL;
 }
 
-static int loopback_up(pid_t pid, struct husk_error **err)
+/* ... of the network namespace at path (a bind mount or /proc/PID/ns/net) */
+static int loopback_up(const char *path, struct husk_error **err)
 {
-	char path[64];
 	_cleanup_close_ int fd = -1;
 	int res;
 	pthread_t t;
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return error_set_errno(err, errno, "open \"%s\"", path);
@@ -281,8 +280,23 @@ static void network_down(struct ctr *c)
 	json_decref(run);
 }
 
-/* Connect a bridge-mode container: its namespace, endpoints and published
- * ports (on its first network); c->net_run records them for inspect and ps. */
+/* A bridge-mode container's network namespace, empty: made before the
+ * process, which joins it by path. */
+static int network_ns(struct ctr *c, struct husk_error **err)
+{
+	_cleanup_free_ char *path = netns_path_of(c);
+
+	if (!path)
+		return error_set(err, ENOMEM, "out of memory");
+	if (mkdir_p_parent(path, 0700) < 0)
+		return error_set_errno(err, errno, "create \"%s\"", path);
+	netns_remove(path, NULL); /* a stale one from a crash */
+	return netns_create(path, err);
+}
+
+/* Connect a bridge-mode container's namespace: endpoints, published ports
+ * (on its first network) and loopback; c->net_run records them for
+ * inspect and ps. */
 static int network_up(struct ctr *c, struct husk_error **err)
 {
 	struct networks *n = c->cs->e->networks;
@@ -293,18 +307,14 @@ static int network_up(struct ctr *c, struct husk_error **err)
 
 	if (!path)
 		return error_set(err, ENOMEM, "out of memory");
-	r = mkdir_p_parent(path, 0700) < 0 ? error_set_errno(err, errno, "create \"%s\"", path) : 0;
-	if (r == 0) {
-		netns_remove(path, NULL); /* a stale one from a crash */
-		r = netns_create(path, err);
-	}
-	if (r == 0)
-		r = ctr_net_connect_all(c, path, &networks, &ip, err);
+	r = ctr_net_connect_all(c, path, &networks, &ip, err);
 	if (r == 0 && ip.s_addr)
 		r = ports_publish(n, c->id, ip, json_object_get(c->host_config, "PortBindings"),
 		                  json_object_get(c->config, "ExposedPorts"),
 		                  json_is_true(json_object_get(c->host_config, "PublishAllPorts")),
 		                  &ports, err);
+	if (r == 0)
+		r = loopback_up(path, err);
 	if (r < 0) {
 		network_down(c);
 		return r;
@@ -316,6 +326,54 @@ static int network_up(struct ctr *c, struct husk_error **err)
 	pthread_mutex_unlock(&c->cs->lock);
 	ctr_net_events(c, "connect", networks);
 	return 0;
+}
+
+/* network_up on a thread of its own, while the runtime creates the
+ * container (which needs only the namespace): the two are the largest
+ * costs of a start, and touch different kernel locks. */
+struct net_job {
+	struct ctr *c;
+	pthread_t thread;
+	bool running;
+	int r;
+	struct husk_error *err;
+};
+
+static void *net_job_main(void *p)
+{
+	struct net_job *j = p;
+
+	j->r = network_up(j->c, &j->err);
+	return NULL;
+}
+
+static int network_begin(struct ctr *c, struct net_job *j, struct husk_error **err)
+{
+	int r = network_ns(c, err);
+
+	if (r < 0)
+		return r;
+	j->c = c;
+	if (pthread_create(&j->thread, NULL, net_job_main, j) != 0)
+		return network_up(c, err);
+	j->running = true;
+	return 0;
+}
+
+/* Wait for network_begin's thread: its result, once (0 after). */
+static int network_end(struct net_job *j, struct husk_error **err)
+{
+	int r;
+
+	if (!j->running)
+		return 0;
+	pthread_join(j->thread, NULL);
+	j->running = false;
+	r = j->r;
+	if (r < 0)
+		error_set(err, error_code(j->err), "%s", error_message(j->err));
+	error_clear(&j->err);
+	return r;
 }
 
 static bool new_netns(const struct ctr *c)
@@ -368,10 +426,12 @@ struct run_setup {
 	char *shm_path; /* bound at /dev/shm (IpcMode), or NULL */
 	json_t *body;
 	json_t *spec;
+	struct net_job net;
 };
 
 static void run_setup_release(struct run_setup *s)
 {
+	network_end(&s->net, NULL);
 	free(s->rootfs);
 	safe_close(s->rootfs_fd);
 	for (size_t i = 0; i < s->n_vols; i++)
@@ -558,7 +618,7 @@ static int prepare_run(struct ctr *c, struct run_setup *s, struct husk_error **e
 		r = write_bundle(c, s, err);
 	/* after the bundle (which names the namespace), before the process */
 	if (r == 0 && ctr_bridge_network(c))
-		r = network_up(c, err);
+		r = network_begin(c, &s->net, err);
 	return r;
 }
 
@@ -707,7 +767,13 @@ static int launch(struct ctr *c, struct run_setup *s, struct husk_error **err)
 	c->pid = pid;
 	c->monitor_pid = mpid;
 	pthread_mutex_unlock(&cs->lock);
-	if (new_netns(c) && (r = loopback_up(pid, err)) < 0)
+	if (ctr_bridge_network(c))
+		r = network_end(&s->net, err);
+	else if (new_netns(c)) {
+		_cleanup_free_ char *ns = str_printf("/proc/%d/ns/net", (int)pid);
+		r = ns ? loopback_up(ns, err) : error_set(err, ENOMEM, "out of memory");
+	}
+	if (r < 0)
 		goto kill;
 	r = ctr_watch(c, err);
 	if (r < 0)
@@ -776,8 +842,10 @@ int ctr_start_op(struct ctr *c, struct husk_error **err)
 	r = ctr_save(c, false, &e);
 	if (r == 0)
 		r = launch(c, &s, &e);
-	if (r < 0)
+	if (r < 0) {
+		network_end(&s.net, NULL); /* before start_failed withdraws it */
 		return start_failed(c, &undo, r, e, err);
+	}
 	free(undo.started_at);
 	ctr_health_start(c);
 	ctr_save(c, false, NULL);
