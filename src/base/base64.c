@@ -1,6 +1,6 @@
-/* base64.c — base64 over OpenSSL's EVP_EncodeBlock/EVP_DecodeBlock. */
+/* base64.c — base64 (RFC 4648), self-contained: the CLI links no
+ * crypto library for it. */
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,20 +8,47 @@
 #include "base/base64.h"
 #include "base/macro.h"
 
+static const char alphabet[2][65] = {
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+};
+
 char *base64_encode(const void *data, size_t len, bool url)
 {
-	char *out;
+	const unsigned char *in = data;
+	const char *a = alphabet[url];
+	char *out, *o;
 
 	if (len > (size_t)INT32_MAX / 2)
 		return NULL;
-	out = malloc(4 * ((len + 2) / 3) + 1);
+	out = o = malloc(4 * ((len + 2) / 3) + 1);
 	if (!out)
 		return NULL;
-	EVP_EncodeBlock((unsigned char *)out, data, (int)len);
-	if (url)
-		for (char *p = out; *p; p++)
-			*p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16;
+		if (i + 1 < len)
+			v |= (uint32_t)in[i + 1] << 8;
+		if (i + 2 < len)
+			v |= in[i + 2];
+		*o++ = a[v >> 18];
+		*o++ = a[(v >> 12) & 63];
+		*o++ = i + 1 < len ? a[(v >> 6) & 63] : '=';
+		*o++ = i + 2 < len ? a[v & 63] : '=';
+	}
+	*o = 0;
 	return out;
+}
+
+/* The value of a character of the standard alphabet. */
+static unsigned value_of(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return (unsigned)(c - 'A');
+	if (c >= 'a' && c <= 'z')
+		return (unsigned)(c - 'a' + 26);
+	if (c >= '0' && c <= '9')
+		return (unsigned)(c - '0' + 52);
+	return c == '+' ? 62 : 63;
 }
 
 static bool is_b64(char c, char *ret)
@@ -69,8 +96,8 @@ static int normalise(const char *s, char **ret, size_t *ret_pad)
 int base64_decode(const char *s, size_t max, char **ret, size_t *ret_len)
 {
 	_cleanup_free_ char *in = NULL, *out = NULL;
-	size_t pad = 0, in_len;
-	int r, n;
+	size_t pad = 0, in_len, n = 0;
+	int r;
 
 	r = normalise(s ? s : "", &in, &pad);
 	if (r < 0)
@@ -78,18 +105,22 @@ int base64_decode(const char *s, size_t max, char **ret, size_t *ret_len)
 	in_len = strlen(in);
 	if (in_len / 4 * 3 - pad > max)
 		return -EFBIG;
-	if (in_len > (size_t)INT32_MAX)
-		return -EFBIG;
 	out = malloc(in_len / 4 * 3 + 1);
 	if (!out)
 		return -ENOMEM;
-	n = in_len ? EVP_DecodeBlock((unsigned char *)out, (unsigned char *)in, (int)in_len) : 0;
-	if (n < 0 || (size_t)n < pad)
-		return -EINVAL;
-	n -= (int)pad; /* EVP_DecodeBlock counts the padding as zero bytes */
+	/* (normalise left whole quads of the standard alphabet, '=' only last) */
+	for (size_t i = 0; i < in_len; i += 4) {
+		uint32_t v = 0;
+		for (size_t k = 0; k < 4; k++)
+			v = v << 6 | (in[i + k] == '=' ? 0 : value_of(in[i + k]));
+		out[n++] = (char)(v >> 16);
+		out[n++] = (char)(v >> 8);
+		out[n++] = (char)v;
+	}
+	n -= pad;
 	out[n] = 0;
 	if (ret_len)
-		*ret_len = (size_t)n;
+		*ret_len = n;
 	*ret = TAKE_PTR(out);
 	return 0;
 }

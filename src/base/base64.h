@@ -1,8 +1,7 @@
 /* base64.h — base64 as Docker's headers and config files use it: the
  * standard alphabet ("auth" in config.json) and the URL-safe one
  * (X-Registry-Auth), decoded leniently (either alphabet, padding optional,
- * as clients disagree) but never past a caller's cap. The work is
- * OpenSSL's; this only bridges alphabets and padding. Never prints.
+ * as clients disagree) but never past a caller's cap. Never prints.
  */
 #pragma once
 

@@ -13,6 +13,7 @@
 #include "cli/flags.h"
 #include "engine/monitor_internal.h"
 #include "husk-config.h"
+#include "oci/runtime_spec.h"
 #include "runtime/selfexe.h"
 
 static const struct flag_spec monitor_flags[] = {
@@ -126,7 +127,15 @@ int main(int argc, char **argv)
 	if (ready_fd >= 0)
 		syscall(SYS_close_range, 3, ready_fd - 1, 0);
 	syscall(SYS_close_range, ready_fd >= 3 ? ready_fd + 1 : 3, ~0U, 0);
+	/* parsed once, for the seal's question and for create (a broken one is
+	 * create's error to report) */
+	if (c.bundle && !c.exec_process) {
+		_cleanup_free_ char *path = path_join(c.bundle, "config.json");
+		if (path)
+			oci_json_load(path, &c.config, NULL);
+	}
 	if (monitor_needs_seal(&c) && (r = selfexe_ensure_sealed(argv)) < 0) {
+		json_decref(c.config);
 		error_set_errno(&err, -r, "copy husk-monitor into a sealed memfd");
 		return fail(ready_fd, err);
 	}

@@ -171,7 +171,7 @@ static int cmd_create(const struct runtime_ctx *rt, const struct flags *f, struc
 	if (r < 0)
 		return r;
 	create_opts_from(f, bundle, &o);
-	return container_create(rt, arg(f, 0), &o, err);
+	return container_create(rt, arg(f, 0), &o, NULL, err);
 }
 
 static int cmd_run(const struct runtime_ctx *rt, const struct flags *f, struct husk_error **err)

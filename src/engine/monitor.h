@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "base/error.h"
+#include "base/json.h"
 
 struct monitor_config {
 	const char *exe;          /* path of husk-monitor */
@@ -35,6 +36,9 @@ struct monitor_config {
 	const char
 	        *exec_process; /* exec mode: path of an OCI process.json; NULL = container mode */
 	bool systemd_cgroup;
+	/* husk-monitor's side: <bundle>/config.json, parsed once, or NULL;
+	 * monitor_main owns it and drops it once the container is created */
+	json_t *config;
 };
 
 struct monitor_exit {

@@ -43,5 +43,6 @@ int monitor_exit_parse(const char *buf, size_t len, struct monitor_exit *ret,
 int monitor_main(const struct monitor_config *c, int ready_fd);
 /* Whether husk-monitor must run from a sealed copy of itself (it puts a
  * process into an existing pid namespace, where the container can see it
- * before it execs: CVE-2019-5736 class). */
+ * before it execs: CVE-2019-5736 class): an exec, or a config that joins
+ * a pid namespace. */
 bool monitor_needs_seal(const struct monitor_config *c);

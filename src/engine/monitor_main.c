@@ -42,17 +42,13 @@ static void setup_signals(void)
 
 bool monitor_needs_seal(const struct monitor_config *c)
 {
-	_cleanup_free_ char *path = NULL;
-	_cleanup_json_ json_t *doc = NULL;
 	json_t *ns;
 	size_t i;
 
 	if (c->exec_process)
 		return true;
-	path = path_join(c->bundle, "config.json");
-	if (!path || oci_json_load(path, &doc, NULL) < 0)
-		return false; /* create reports the problem */
-	json_array_foreach (json_object_get(json_object_get(doc, "linux"), "namespaces"), i, ns)
+	json_array_foreach (json_object_get(json_object_get(c->config, "linux"), "namespaces"), i,
+	                    ns)
 		if (streq(json_string_value(json_object_get(ns, "type")), "pid") &&
 		    json_object_get(ns, "path"))
 			return true;
@@ -197,10 +193,10 @@ static int open_pidfd(struct mon *m, struct husk_error **err)
 
 static int create_container(struct mon *m, struct husk_error **err)
 {
-	_cleanup_(container_state_freep) struct container_state *st = NULL;
 	_cleanup_free_ char *console = NULL;
 	_cleanup_close_ int dirfd = -1;
 	int child[3] = {-1, -1, -1}, r = 0;
+	struct create_result made = {0};
 
 	if (m->c->tty)
 		console = console_path(m, &dirfd);
@@ -210,20 +206,23 @@ static int create_container(struct mon *m, struct husk_error **err)
 		stdio_leave(m, child);
 		return r < 0 ? r : error_set(err, ENOMEM, "out of memory");
 	}
-	struct create_opts o = {.bundle = m->c->bundle, .console_socket = console};
+	struct create_opts o = {
+	        .bundle = m->c->bundle, .console_socket = console, .config = m->config};
 	stdio_enter(m, child);
-	r = container_create(&m->rt, m->c->id, &o, err);
+	r = container_create(&m->rt, m->c->id, &o, &made, err);
 	stdio_leave(m, child);
-	if (r == 0 && m->c->tty && (r = take_master(m, err)) < 0)
+	json_decref(m->config); /* its memory, for the container's life */
+	m->config = NULL;
+	if (r < 0)
+		return r;
+	m->cgroup_paths = made.cgroup_paths;
+	m->pid = made.pid;
+	r = m->c->tty ? take_master(m, err) : 0;
+	r = r ?: open_pidfd(m, err);
+	if (r < 0) {
 		container_delete(&m->rt, m->c->id, true, NULL);
-	r = r ?: container_state_load(&m->rt, m->c->id, &st, err);
-	if (r == 0) {
-		m->pid = st->pid;
-		m->cgroup_paths = json_incref(st->cgroup_paths);
-		r = open_pidfd(m, err);
+		m->pid = 0;
 	}
-	if (r < 0 && st)
-		container_delete(&m->rt, m->c->id, true, NULL);
 	return r;
 }
 
@@ -401,6 +400,7 @@ static void mon_release(struct mon *m)
 	safe_close(m->pidfd);
 	safe_close(m->devnull);
 	json_decref(m->cgroup_paths);
+	json_decref(m->config);
 	free(m->error);
 	free(m->exit_line);
 }
@@ -435,6 +435,7 @@ int monitor_main(const struct monitor_config *c, int ready_fd)
 		return 1;
 	}
 	*m = (struct mon){.c = c,
+	                  .config = c->config,
 	                  .rt = {.root = c->runtime_root, .systemd_cgroup = c->systemd_cgroup},
 	                  .exec_mode = c->exec_process != NULL,
 	                  .devnull = -1,
@@ -451,6 +452,7 @@ int monitor_main(const struct monitor_config *c, int ready_fd)
 	if (pid < 0) {
 		error_set_errno(&err, errno, "fork the monitor");
 		report(ready_fd, m, err);
+		json_decref(m->config);
 		free(m);
 		return 1;
 	}

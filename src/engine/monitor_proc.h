@@ -52,7 +52,8 @@ struct mon {
 	size_t inq_len;
 	struct logfile *log;
 	struct oci_process *exec_process; /* exec mode */
-	json_t *cgroup_paths;             /* container mode: from the state at create */
+	json_t *cgroup_paths;             /* container mode: from create */
+	json_t *config;                   /* until create: the parsed config.json (owned) */
 	pid_t pid;                        /* the container init, or the exec process once started */
 	int pidfd;
 	bool started, exited;

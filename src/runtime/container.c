@@ -148,7 +148,8 @@ static int fd_above(int fd, int min)
 
 static int load_spec(struct creation *c, struct husk_error **err)
 {
-	c->spec = oci_spec_load(c->o->bundle, err);
+	c->spec =
+	        c->o->config ? oci_spec_parse(c->o->config, err) : oci_spec_load(c->o->bundle, err);
 	if (!c->spec)
 		return -EINVAL;
 	if (!c->spec->process)
@@ -431,13 +432,17 @@ static int do_create(struct creation *c, bool with_fifo, struct husk_error **err
 }
 
 int container_create(const struct runtime_ctx *rt, const char *id, const struct create_opts *o,
-                     struct husk_error **err)
+                     struct create_result *ret, struct husk_error **err)
 {
 	struct creation c;
 	int r;
 
 	creation_init(&c, rt, id, o);
 	r = do_create(&c, true, err);
+	if (r == 0 && ret) {
+		ret->pid = c.pid;
+		ret->cgroup_paths = cgroup_paths_json(c.cg);
+	}
 	creation_release(&c, r < 0);
 	return r;
 }

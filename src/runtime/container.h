@@ -32,6 +32,14 @@ struct create_opts {
 	bool no_new_keyring;
 	int preserve_fds; /* fds 3..3+n-1 passed to the container */
 	bool detach;      /* run: do not wait */
+	json_t *config;   /* <bundle>/config.json already parsed (borrowed), or NULL */
+};
+
+/* What create made, for a caller that drives the container on (NULL when
+ * unwanted): the init's pid and its cgroup paths (new reference). */
+struct create_result {
+	pid_t pid;
+	json_t *cgroup_paths;
 };
 
 enum container_status {
@@ -63,7 +71,7 @@ int container_id_check(const char *id, struct husk_error **err);
 
 /* create: the container exists, its init waits for start. */
 int container_create(const struct runtime_ctx *rt, const char *id, const struct create_opts *o,
-                     struct husk_error **err);
+                     struct create_result *ret, struct husk_error **err);
 /* start: let the init exec the process; poststart hooks run. */
 int container_start(const struct runtime_ctx *rt, const char *id, struct husk_error **err);
 /* run: create + start; without detach, wait, forward signals, return the

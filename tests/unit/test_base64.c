@@ -44,6 +44,31 @@ static void test_encode_decode(void **state)
 	                "eyJ1c2VybmFtZSI6InUiLCJwYXNzd29yZCI6InA_PiJ9");
 }
 
+/* Every length 0..96 of bytes 0..255 in both alphabets: decode(encode(x))
+ * is x, and the encoding has the length and padding RFC 4648 gives. */
+static void test_roundtrip_binary(void **state)
+{
+	unsigned char buf[96];
+
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)(i * 37 + 11);
+	for (size_t len = 0; len <= sizeof(buf); len++) {
+		for (int url = 0; url <= 1; url++) {
+			_cleanup_free_ char *e = base64_encode(buf, len, url);
+			_cleanup_free_ char *d = NULL;
+			size_t n = 0;
+
+			assert_non_null(e);
+			assert_int_equal(strlen(e), 4 * ((len + 2) / 3));
+			assert_int_equal(strspn(e + strcspn(e, "="), "="), (3 - len % 3) % 3);
+			assert_null(strchr(e, url ? '+' : '-'));
+			assert_int_equal(base64_decode(e, len, &d, &n), 0);
+			assert_int_equal(n, len);
+			assert_memory_equal(d, buf, len);
+		}
+	}
+}
+
 static void test_decode_lenient(void **state)
 {
 	_cleanup_free_ char *a = NULL, *b = NULL, *c = NULL;
@@ -133,9 +158,9 @@ static void test_progress_format(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_encode_decode),   cmocka_unit_test(test_decode_lenient),
-	        cmocka_unit_test(test_decode_bad),      cmocka_unit_test(test_human_size),
-	        cmocka_unit_test(test_progress_format),
+	        cmocka_unit_test(test_encode_decode),  cmocka_unit_test(test_roundtrip_binary),
+	        cmocka_unit_test(test_decode_lenient), cmocka_unit_test(test_decode_bad),
+	        cmocka_unit_test(test_human_size),     cmocka_unit_test(test_progress_format),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
