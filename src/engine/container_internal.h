@@ -108,6 +108,8 @@ struct ctr {
 	uint64_t exit_seq;    /* bumped at every exit */
 	unsigned run_gen;     /* bumped at every start */
 	bool cleanup_pending; /* an exit whose mounts are not cleaned up yet */
+	int monitor_eof_fd;   /* after an exit: the monitor's wait connection, at EOF once
+	                         the monitor deleted the runtime state and cgroup; or -1 */
 	bool restart_canceled;
 	bool restart_planned;
 	bool auto_remove_pending;
@@ -273,7 +275,8 @@ int ctr_watch(struct ctr *c, struct husk_error **err);
 int ctr_watch_exec(struct ctr_exec *x, struct husk_error **err);
 /* Record an exit and schedule what follows (cleanup, restart, removal). */
 struct monitor_exit;
-void ctr_record_exit(struct ctr *c, unsigned gen, const struct monitor_exit *ex);
+/* monitor_fd: the wait connection the record came on (taken), or -1. */
+void ctr_record_exit(struct ctr *c, unsigned gen, const struct monitor_exit *ex, int monitor_fd);
 void ctr_exec_record_exit(struct ctr_exec *x, const struct monitor_exit *ex);
 /* logs -f: an eventfd written when the container's run ends. */
 int ctr_log_follow_add(struct ctr *c, int efd);

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/str.h"
+#include "base/thread.h"
 #include "engine/container_internal.h"
 #include "network/netlink.h"
 #include "network/network.h"
@@ -52,8 +54,6 @@ static void *job_main(void *p)
 int ctr_job(struct containers *cs, void *(*fn)(void *), void *data)
 {
 	struct job *j = malloc(sizeof(*j));
-	pthread_attr_t attr;
-	pthread_t t;
 	int r;
 
 	if (!j)
@@ -62,10 +62,7 @@ int ctr_job(struct containers *cs, void *(*fn)(void *), void *data)
 	pthread_mutex_lock(&cs->lock);
 	cs->jobs++;
 	pthread_mutex_unlock(&cs->lock);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	r = pthread_create(&t, &attr, job_main, j);
-	pthread_attr_destroy(&attr);
+	r = thread_detached(job_main, j);
 	if (r != 0) {
 		free(j);
 		pthread_mutex_lock(&cs->lock);
@@ -855,6 +852,25 @@ int ctr_start_op(struct ctr *c, struct husk_error **err)
 
 /* ---- after an exit ---- */
 
+/* Wait, 10 s at most, for the EOF of the monitor's wait connection: it
+ * comes once the monitor has deleted the runtime state, or died. */
+static void monitor_wait_gone(struct ctr *c)
+{
+	struct pollfd p = {.events = POLLIN | POLLRDHUP};
+	char buf[256];
+
+	pthread_mutex_lock(&c->cs->lock);
+	p.fd = c->monitor_eof_fd;
+	c->monitor_eof_fd = -1;
+	pthread_mutex_unlock(&c->cs->lock);
+	/* (it sends nothing after the record: a few reads at most) */
+	for (int i = 0; p.fd >= 0 && i < 16; i++)
+		if (RETRY_EINTR(poll(&p, 1, 10000)) <= 0 ||
+		    RETRY_EINTR(read(p.fd, buf, sizeof(buf))) <= 0)
+			break;
+	safe_close(p.fd);
+}
+
 void ctr_cleanup_op_rootfs(struct ctr *c, bool unmount_rootfs)
 {
 	struct containers *cs = c->cs;
@@ -871,8 +887,10 @@ void ctr_cleanup_op_rootfs(struct ctr *c, bool unmount_rootfs)
 	ctr_ipc_release(c);
 	if (ctr_bridge_network(c))
 		network_down(c);
-	/* the monitor deletes the runtime state; after a crash it may not
-	 * have: that must not keep the cgroup */
+	/* the monitor deletes the runtime state after it told the exit; after
+	 * a crash it may not have: that must not keep the cgroup. Not before
+	 * it is done (a start would make the cgroup it removes). */
+	monitor_wait_gone(c);
 	container_delete(&cs->rt, c->id, true, NULL);
 	if (unmount_rootfs && store_snapshot_unmount(cs->e->store, c->id, &err) < 0)
 		log_warn("container %.12s: %s", c->id, error_message(err));

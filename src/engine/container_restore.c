@@ -186,7 +186,7 @@ static void *after_exit_main(void *p)
 	return NULL;
 }
 
-void ctr_record_exit(struct ctr *c, unsigned gen, const struct monitor_exit *ex)
+void ctr_record_exit(struct ctr *c, unsigned gen, const struct monitor_exit *ex, int monitor_fd)
 {
 	struct containers *cs = c->cs;
 	struct after_exit *a;
@@ -196,8 +196,11 @@ void ctr_record_exit(struct ctr *c, unsigned gen, const struct monitor_exit *ex)
 	pthread_mutex_lock(&cs->lock);
 	if (c->run_gen != gen || (c->status != CTR_RUNNING && c->status != CTR_PAUSED)) {
 		pthread_mutex_unlock(&cs->lock);
+		safe_close(monitor_fd);
 		return; /* a stale record: that run is accounted for */
 	}
+	safe_close(c->monitor_eof_fd);
+	c->monitor_eof_fd = monitor_fd;
 	set_exit_locked(c, ex);
 	restart = should_restart_locked(c, c->finished_ns - c->started_ns);
 	c->status = restart ? CTR_RESTARTING : CTR_EXITED;
@@ -304,9 +307,10 @@ static void handle_watch(struct containers *cs, struct exit_watch *w)
 		monitor_exit_release(&ex);
 		exit_from_file(w->c ? w->c->dir : w->x->run_dir, &ex);
 	}
-	if (w->c)
-		ctr_record_exit(w->c, w->gen, &ex);
-	else
+	if (w->c) {
+		ctr_record_exit(w->c, w->gen, &ex, w->fd);
+		w->fd = -1;
+	} else
 		ctr_exec_record_exit(w->x, &ex);
 	monitor_exit_release(&ex);
 	watch_free(w);
@@ -407,7 +411,7 @@ int ctr_watch(struct ctr *c, struct husk_error **err)
 	if (r == -ENOENT || r == -ECONNREFUSED) {
 		struct monitor_exit ex;
 		exit_from_file(c->dir, &ex);
-		ctr_record_exit(c, gen, &ex);
+		ctr_record_exit(c, gen, &ex, -1);
 		monitor_exit_release(&ex);
 		return 0;
 	}

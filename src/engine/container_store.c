@@ -39,6 +39,7 @@ struct ctr *ctr_new(struct containers *cs, const char *id)
 		return NULL;
 	c->refs = 1;
 	c->cs = cs;
+	c->monitor_eof_fd = -1;
 	snprintf(c->id, sizeof(c->id), "%s", id);
 	pthread_mutex_init(&c->op, NULL);
 	pthread_mutex_init(&c->save_lock, NULL);
@@ -95,6 +96,7 @@ void ctr_unref(struct ctr *c)
 	free(c->started_at);
 	free(c->finished_at);
 	free(c->log_stops);
+	safe_close(c->monitor_eof_fd);
 	pthread_mutex_destroy(&c->op);
 	pthread_mutex_destroy(&c->save_lock);
 	free(c);

@@ -427,7 +427,8 @@ static void build(struct mon *m, struct slots *s)
 	if (!m->exited)
 		add(s, m->listen_fd, POLLIN, SLOT_LISTEN, NULL);
 	for (struct mon_client *cl = m->clients; cl; cl = cl->next)
-		add(s, cl->fd, client_events(m, cl), SLOT_CLIENT, cl);
+		if (cl->kind != MC_HELD)
+			add(s, cl->fd, client_events(m, cl), SLOT_CLIENT, cl);
 }
 
 static bool still_listed(struct mon *m, struct mon_client *cl)
@@ -533,12 +534,16 @@ void mon_loop(struct mon *m)
 /* Drop answered clients whose last bytes are sent; whether any is left. */
 static bool sweep(struct mon *m)
 {
+	bool left = false;
+
 	for (struct mon_client *cl = m->clients, *next; cl; cl = next) {
 		next = cl->next;
 		if (cl->kind == MC_CLOSING && cl->q_off == cl->q_len)
 			mon_client_drop(m, cl);
+		else
+			left |= cl->kind != MC_HELD;
 	}
-	return m->clients != NULL;
+	return left;
 }
 
 void mon_answer_late(struct mon *m)
@@ -555,16 +560,20 @@ void mon_answer_late(struct mon *m)
 	while (m->listen_fd >= 0 && accept_clients(m) > 0)
 		;
 	m->listen_fd = safe_close(m->listen_fd);
-	/* waiters get the record; attachers, once their output is sent, EOF */
+	/* waiters get the record (and EOF once the runtime state is gone:
+	 * mon_release_held); attachers, once their output is sent, EOF */
 	for (struct mon_client *cl = m->clients, *next; cl; cl = next) {
 		bool waiter = cl->kind == MC_WAIT;
 		next = cl->next;
 		if (cl->kind == MC_WAIT || cl->kind == MC_ATTACH)
 			cl->kind = MC_CLOSING;
-		if (waiter &&
-		    (!m->exit_line || !client_queue(cl, m->exit_line, strlen(m->exit_line)) ||
-		     !client_queue(cl, "\n", 1) || !mon_client_flush(cl)))
+		if (!waiter)
+			continue;
+		if (!m->exit_line || !client_queue(cl, m->exit_line, strlen(m->exit_line)) ||
+		    !client_queue(cl, "\n", 1) || !mon_client_flush(cl))
 			mon_client_drop(m, cl);
+		else if (cl->q_off == cl->q_len)
+			cl->kind = MC_HELD;
 	}
 	while (s && sweep(m)) {
 		int64_t left = deadline - mon_now_ms();
@@ -576,4 +585,13 @@ void mon_answer_late(struct mon *m)
 		dispatch(m, s);
 	}
 	free(s);
+}
+
+void mon_release_held(struct mon *m)
+{
+	for (struct mon_client *cl = m->clients, *next; cl; cl = next) {
+		next = cl->next;
+		if (cl->kind == MC_HELD)
+			mon_client_drop(m, cl);
+	}
 }

@@ -216,6 +216,8 @@ static int create_container(struct mon *m, struct husk_error **err)
 	if (r < 0)
 		return r;
 	m->cgroup_paths = made.cgroup_paths;
+	m->poststart_hooks = made.poststart_hooks;
+	m->poststop_hooks = made.poststop_hooks;
 	m->pid = made.pid;
 	r = m->c->tty ? take_master(m, err) : 0;
 	r = r ?: open_pidfd(m, err);
@@ -310,7 +312,12 @@ int mon_start(struct mon *m, struct husk_error **err)
 		return error_set(err, EALREADY, "container \"%s\" is already started", m->c->id);
 	if (m->exited)
 		return error_set(err, ESRCH, "container \"%s\" has exited", m->c->id);
-	r = m->exec_mode ? start_exec(m, err) : container_start(&m->rt, m->c->id, err);
+	if (m->exec_mode)
+		r = start_exec(m, err);
+	else if (m->poststart_hooks)
+		r = container_start(&m->rt, m->c->id, err);
+	else
+		r = container_start_created(&m->rt, m->c->id, m->pid, err);
 	if (r == 0) {
 		m->started = true;
 		memshed(false); /* start parsed the spec again: more code run once */
@@ -499,31 +506,24 @@ static struct cgroup *open_cgroup(struct mon *m, struct cgroup_layout *layout)
 	return cg;
 }
 
-static bool oom_killed(struct mon *m)
+static bool oom_killed(struct cgroup *cg)
 {
-	struct cgroup_layout layout = {0};
-	_cleanup_(cgroup_freep) struct cgroup *cg = open_cgroup(m, &layout);
 	uint64_t kills = 0;
-	bool oom = cg && cgroup_oom_kills(cg, &kills) == 0 && kills > 0;
 
-	cgroup_layout_release(&layout);
-	return oom;
+	return cg && cgroup_oom_kills(cg, &kills) == 0 && kills > 0;
 }
 
-/* runtime delete: the cgroup and the state go (not the rootfs: the engine
- * unmounts it). Without a state to delete, the cgroup still goes. */
-static void delete_container(struct mon *m)
+/* runtime delete: the cgroup (cg, when it could be opened) and the state
+ * go (not the rootfs: the engine unmounts it). Without a state to delete,
+ * the cgroup still goes. */
+static void delete_container(struct mon *m, struct cgroup *cg)
 {
-	struct cgroup_layout layout = {0};
-	struct cgroup *cg;
-
-	if (container_delete(&m->rt, m->c->id, true, NULL) == 0)
+	if (!m->poststop_hooks) {
+		container_delete_created(&m->rt, m->c->id, cg, NULL);
 		return;
-	cg = open_cgroup(m, &layout);
-	if (cg)
+	}
+	if (container_delete(&m->rt, m->c->id, true, NULL) < 0 && cg)
 		cgroup_destroy(cg, true, NULL);
-	cgroup_free(cg);
-	cgroup_layout_release(&layout);
 }
 
 static int exit_code(int status)
@@ -552,14 +552,13 @@ void mon_finish(struct mon *m)
 {
 	struct monitor_exit e = {.exit_code = exit_code(m->status), .error = m->error};
 	_cleanup_json_ json_t *j = NULL;
+	struct cgroup_layout layout = {0};
+	struct cgroup *cg = m->exec_mode ? NULL : open_cgroup(m, &layout);
 
 	logfile_close(m->log); /* flushes what is held, with a newline */
 	m->log = NULL;
 	logfile_format_time(e.finished_at, sizeof(e.finished_at), m->exit_ns, true);
-	if (!m->exec_mode) {
-		e.oom_killed = oom_killed(m);
-		delete_container(m);
-	}
+	e.oom_killed = oom_killed(cg);
 	write_exit_file(m, &e);
 	j = monitor_exit_json(&e);
 	m->exit_line = j ? json_compact(j) : NULL;
@@ -569,4 +568,11 @@ void mon_finish(struct mon *m)
 	unlink_in(m->c->sock_dir, MONITOR_PID);
 	unlink_in(m->c->sock_dir, MONITOR_CONSOLE);
 	mon_answer_late(m);
+	/* the record is out: the cgroup and state go while huskd takes it,
+	 * and the waiters' EOF says they are gone */
+	if (!m->exec_mode)
+		delete_container(m, cg);
+	cgroup_free(cg);
+	cgroup_layout_release(&layout);
+	mon_release_held(m);
 }

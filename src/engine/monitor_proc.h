@@ -22,6 +22,8 @@ enum mon_client_kind {
 	MC_ATTACH,
 	MC_WAIT,
 	MC_CLOSING, /* answered: closed once its queue is sent */
+	MC_HELD,    /* a waiter with its exit record, closed once the runtime state is
+	               gone: its EOF says so */
 };
 
 struct mon_client {
@@ -51,10 +53,12 @@ struct mon {
 	char inq[MON_STDIN_Q]; /* stdin not yet taken by the container */
 	size_t inq_len;
 	struct logfile *log;
-	struct oci_process *exec_process; /* exec mode */
-	json_t *cgroup_paths;             /* container mode: from create */
-	json_t *config;                   /* until create: the parsed config.json (owned) */
-	pid_t pid;                        /* the container init, or the exec process once started */
+	struct oci_process *exec_process;     /* exec mode */
+	json_t *cgroup_paths;                 /* container mode: from create */
+	bool poststart_hooks, poststop_hooks; /* the config has some: the runtime's
+	                                          full start and delete run them */
+	json_t *config;                       /* until create: the parsed config.json (owned) */
+	pid_t pid; /* the container init, or the exec process once started */
 	int pidfd;
 	bool started, exited;
 	int status;        /* wait status */
@@ -75,13 +79,15 @@ int mon_start(struct mon *m, struct husk_error **err);
 void mon_reap(struct mon *m);
 /* Record the exit (wait status) and its time. */
 void mon_mark_exited(struct mon *m, int status);
-/* After the exit: the log, OOM, runtime delete, exit file, socket removal,
- * the waiters' answers, the attachers' last output. */
+/* After the exit: the log, OOM, exit file, socket removal, the waiters'
+ * answers, the attachers' last output, runtime delete, the waiters' EOF. */
 void mon_finish(struct mon *m);
 /* The last loop: answer the clients still connected or waiting in the
  * listen backlog (waiters get the exit record, attachers EOF), for a
  * bounded time. */
 void mon_answer_late(struct mon *m);
+/* Close the answered waiters mon_answer_late kept (MC_HELD). */
+void mon_release_held(struct mon *m);
 /* Queue bytes for a client and try to send them; drops a client whose
  * queue is over MON_CLIENT_Q_MAX. false when the client was dropped. */
 bool mon_client_send(struct mon *m, struct mon_client *cl, const void *buf, size_t len);

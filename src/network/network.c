@@ -18,6 +18,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/str.h"
+#include "base/thread.h"
 #include "base/timefmt.h"
 #include "network/netlink.h"
 #include "network/network_internal.h"
@@ -412,6 +413,7 @@ int networks_open(const struct networks_config *c, struct networks **ret, struct
 	if (!n)
 		return error_set(err, ENOMEM, "out of memory");
 	pthread_mutex_init(&n->lock, NULL);
+	pthread_cond_init(&n->idle, NULL);
 	n->cfg = *c;
 	n->cfg.bip = c->bip ? strdup(c->bip) : NULL;
 	n->cfg.bridge = NULL; /* n->bridge has it */
@@ -455,6 +457,7 @@ void networks_free(struct networks *n)
 
 	if (!n)
 		return;
+	networks_settle_nat(n);
 	/* no bridge of ours outlives a daemon with nothing connected (a
 	 * live-restored container keeps it, and the table) */
 	if (n->nets && json_object_size(n->eps) == 0 && nl_open(-1, &nl, NULL) == 0)
@@ -465,6 +468,7 @@ void networks_free(struct networks *n)
 	json_decref(n->eps);
 	nat_free(n->nat);
 	pthread_mutex_destroy(&n->lock);
+	pthread_cond_destroy(&n->idle);
 	free(n);
 }
 
@@ -564,12 +568,50 @@ int net_bridge_ensure(struct networks *n, json_t *net, struct husk_error **err)
 	return nat_network_add(n->nat, bridge_of(net), &s, err);
 }
 
-void net_nat_release(struct networks *n)
+static void nat_remove_now(struct networks *n)
 {
 	_cleanup_error_ struct husk_error *err = NULL;
 
 	if (n->nat && json_object_size(n->eps) == 0 && nat_remove(n->nat, &err) < 0)
 		log_warn("%s", error_message(err));
+}
+
+static void *nat_release_main(void *p)
+{
+	struct networks *n = p;
+
+	pthread_mutex_lock(&n->lock);
+	n->nat_release_due = false;
+	nat_remove_now(n); /* unless an endpoint came meanwhile */
+	if (--n->nat_jobs == 0)
+		pthread_cond_broadcast(&n->idle);
+	pthread_mutex_unlock(&n->lock);
+	return NULL;
+}
+
+void net_nat_release(struct networks *n)
+{
+	if (!n->nat || json_object_size(n->eps) != 0 || n->nat_release_due)
+		return;
+	if (thread_detached(nat_release_main, n) != 0) {
+		nat_remove_now(n);
+		return;
+	}
+	n->nat_jobs++;
+	n->nat_release_due = true;
+}
+
+void net_nat_settle(struct networks *n)
+{
+	while (n->nat_jobs > 0)
+		pthread_cond_wait(&n->idle, &n->lock);
+}
+
+void networks_settle_nat(struct networks *n)
+{
+	pthread_mutex_lock(&n->lock);
+	net_nat_settle(n);
+	pthread_mutex_unlock(&n->lock);
 }
 
 /* ---- the /networks API ---- */

@@ -47,6 +47,9 @@ int network_daemon_names(const char *data_root, bool default_root, const char *b
  * daemon when no endpoint is left. */
 int networks_open(const struct networks_config *c, struct networks **ret, struct husk_error **err);
 void networks_free(struct networks *n);
+/* The nftables table goes on a thread of its own once the last endpoint
+ * did: wait until no such removal is running. */
+void networks_settle_nat(struct networks *n);
 DEFINE_CLEANUP_FUNC(struct networks *, networks_free)
 
 /* ---- Docker's /networks API, shapes as dockerd's ---- */

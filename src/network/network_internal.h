@@ -20,6 +20,9 @@ struct networks {
 	json_t *eps;     /* "<container>/<network id>" → endpoint record */
 	struct nat *nat; /* NULL when cfg.nat is off */
 	pthread_mutex_t lock;
+	pthread_cond_t idle;  /* signalled when nat_jobs drops to 0 */
+	unsigned nat_jobs;    /* table removals running on their own thread */
+	bool nat_release_due; /* one of them is yet to take the lock */
 };
 
 /* The record of a network by name, ID or unique ID prefix (borrowed), or
@@ -28,8 +31,12 @@ json_t *net_find(struct networks *n, const char *name);
 /* Make sure a bridge network's bridge exists with its gateway address and
  * its masquerade. Called with the lock held. */
 int net_bridge_ensure(struct networks *n, json_t *net, struct husk_error **err);
-/* Delete the nftables table when no endpoint is left. Lock held. */
+/* Delete the nftables table when no endpoint is left, on a thread of its
+ * own (a stop does not wait for the transaction), which looks again under
+ * the lock. Lock held. */
 void net_nat_release(struct networks *n);
+/* Wait until no such removal is running. Lock held. */
+void net_nat_settle(struct networks *n);
 /* Persist a record (network or endpoint) as <dir>/<kind>/<name>.json, or
  * remove it (rec NULL). */
 int net_record_save(struct networks *n, const char *kind, const char *name, json_t *rec,

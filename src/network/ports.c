@@ -354,6 +354,7 @@ int networks_check(struct networks *n, char *const *live, json_t **ret, struct h
 	if (r < 0)
 		return r;
 	pthread_mutex_lock(&n->lock);
+	net_nat_settle(n);
 	json_object_foreach (n->eps, key, ep) {
 		const char *cid = json_string_value(json_object_get(ep, "ContainerID"));
 		if (!strv_contains(live, cid))

@@ -898,10 +898,15 @@ void cgroup_stats_release(struct cgroup_stats *s)
  * EBUSY is retried while the last exiting tasks leave. */
 static int rmdir_tree(const char *path, struct husk_error **err)
 {
-	DIR *d = opendir(path);
+	DIR *d;
 	struct dirent *de;
 	int r = 0;
 
+	/* the usual cgroup has no children: one rmdir, no listing of its
+	 * dozens of files */
+	if (rmdir(path) == 0 || errno == ENOENT)
+		return 0;
+	d = opendir(path);
 	while (d && r >= 0 && (de = readdir(d))) {
 		if (de->d_type != DT_DIR || streq(de->d_name, ".") || streq(de->d_name, ".."))
 			continue;
@@ -942,10 +947,11 @@ int cgroup_destroy(struct cgroup *cg, bool force, struct husk_error **err)
 
 	if (!any_dir_exists(cg))
 		return 0; /* destroyed before */
-	if (force) {
+	n = count_pids(cg);
+	if (force && n > 0) {
 		(void)cgroup_kill_all(cg, SIGKILL, NULL);
 		wait_drained(cg);
-	} else if ((n = count_pids(cg)) > 0) {
+	} else if (n > 0) {
 		return error_set(err, EBUSY, "cgroup \"%s\" still has %zu processes",
 		                 cg->ops->procs_dir(cg)->path, n);
 	}

@@ -442,6 +442,8 @@ int container_create(const struct runtime_ctx *rt, const char *id, const struct 
 	if (r == 0 && ret) {
 		ret->pid = c.pid;
 		ret->cgroup_paths = cgroup_paths_json(c.cg);
+		ret->poststart_hooks = c.spec->n_hooks[OCI_HOOK_POSTSTART] > 0;
+		ret->poststop_hooks = c.spec->n_hooks[OCI_HOOK_POSTSTOP] > 0;
 	}
 	creation_release(&c, r < 0);
 	return r;

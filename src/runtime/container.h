@@ -40,6 +40,7 @@ struct create_opts {
 struct create_result {
 	pid_t pid;
 	json_t *cgroup_paths;
+	bool poststart_hooks, poststop_hooks; /* the config has some */
 };
 
 enum container_status {
@@ -94,6 +95,15 @@ int container_kill(const struct runtime_ctx *rt, const char *id, int sig, bool a
                    struct husk_error **err);
 int container_delete(const struct runtime_ctx *rt, const char *id, bool force,
                      struct husk_error **err);
+/* start and delete for the process that created the container and drives
+ * it to its end (husk-monitor), when its config has no poststart or
+ * poststop hook: it knows the init (its child, pid) and its cgroup, and
+ * reads no state. delete: after the init's exit; cg may be NULL. */
+struct cgroup;
+int container_start_created(const struct runtime_ctx *rt, const char *id, pid_t pid,
+                            struct husk_error **err);
+int container_delete_created(const struct runtime_ctx *rt, const char *id, struct cgroup *cg,
+                             struct husk_error **err);
 int container_pause(const struct runtime_ctx *rt, const char *id, struct husk_error **err);
 int container_resume(const struct runtime_ctx *rt, const char *id, struct husk_error **err);
 int container_update(const struct runtime_ctx *rt, const char *id, const struct oci_resources *r,

@@ -221,30 +221,30 @@ static int open_cgroup(const struct container_state *st, struct cgroup_layout *l
 	return r ?: cgroup_open(layout, st->cgroup_paths, ret, err);
 }
 
-int container_start(const struct runtime_ctx *rt, const char *id, struct husk_error **err)
+/* Whether a config has hooks of a kind ("poststart"…), without parsing
+ * all of it. */
+static bool has_hooks(const json_t *config, const char *kind)
 {
-	_cleanup_(container_state_freep) struct container_state *st = NULL;
-	_cleanup_(oci_spec_freep) struct oci_spec *spec = NULL;
-	_cleanup_free_ char *dir = NULL, *fifo = NULL;
+	return json_array_size(json_object_get(json_object_get(config, "hooks"), kind)) > 0;
+}
+
+/* Let the init (pid, whose start time check passed) exec: read its byte
+ * from the exec fifo. */
+static int release_init(const struct runtime_ctx *rt, const char *id, pid_t pid,
+                        const struct container_state *st, struct husk_error **err)
+{
+	_cleanup_free_ char *dir = state_dir(rt, id), *fifo = NULL;
 	_cleanup_close_ int fd = -1, pfd = -1;
 	char c;
-	int r;
 
-	r = container_state_load(rt, id, &st, err);
-	if (r < 0)
-		return r;
-	if (st->status != CONTAINER_CREATED)
-		return error_set(err, EINVAL, "cannot start a container that is %s (id \"%s\")",
-		                 container_status_name(st->status), id);
-	dir = state_dir(rt, id);
 	fifo = dir ? path_join(dir, EXEC_FIFO) : NULL;
 	if (!fifo)
 		return error_set(err, ENOMEM, "out of memory");
 	/* the pidfd before the fifo: once the fifo is open, the init may
 	 * exec a short command, exit and be reaped at once (the containerd
 	 * shim is a subreaper that reaps at once) */
-	pfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
-	if (pfd < 0 || !state_pid_alive(st))
+	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd < 0 || (st && !state_pid_alive(st)))
 		return error_set(err, ESRCH, "start \"%s\": the container init exited", id);
 	fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
@@ -263,10 +263,33 @@ int container_start(const struct runtime_ctx *rt, const char *id, struct husk_er
 			return error_set(err, ESRCH, "start \"%s\": the container init exited", id);
 	}
 	unlink(fifo);
-	spec = oci_spec_parse(st->config, NULL);
-	if (spec)
+	return 0;
+}
+
+int container_start(const struct runtime_ctx *rt, const char *id, struct husk_error **err)
+{
+	_cleanup_(container_state_freep) struct container_state *st = NULL;
+	_cleanup_(oci_spec_freep) struct oci_spec *spec = NULL;
+	int r;
+
+	r = container_state_load(rt, id, &st, err);
+	if (r < 0)
+		return r;
+	if (st->status != CONTAINER_CREATED)
+		return error_set(err, EINVAL, "cannot start a container that is %s (id \"%s\")",
+		                 container_status_name(st->status), id);
+	r = release_init(rt, id, st->pid, st, err);
+	if (r < 0)
+		return r;
+	if (has_hooks(st->config, "poststart") && (spec = oci_spec_parse(st->config, NULL)))
 		lifecycle_poststart(spec, rt, id);
 	return 0;
+}
+
+int container_start_created(const struct runtime_ctx *rt, const char *id, pid_t pid,
+                            struct husk_error **err)
+{
+	return release_init(rt, id, pid, NULL, err);
 }
 
 int container_kill(const struct runtime_ctx *rt, const char *id, int sig, bool all,
@@ -292,10 +315,14 @@ int container_kill(const struct runtime_ctx *rt, const char *id, int sig, bool a
 
 static void run_poststop(const struct container_state *st)
 {
-	_cleanup_(oci_spec_freep) struct oci_spec *spec = oci_spec_parse(st->config, NULL);
+	_cleanup_(oci_spec_freep) struct oci_spec *spec = NULL;
 	_cleanup_error_ struct husk_error *err = NULL;
 	_cleanup_json_ json_t *doc = NULL;
 
+	/* (the whole config is parsed only when it has some) */
+	if (!has_hooks(st->config, "poststop"))
+		return;
+	spec = oci_spec_parse(st->config, NULL);
 	if (!spec || !spec->n_hooks[OCI_HOOK_POSTSTOP])
 		return;
 	doc = container_state_json(st);
@@ -335,6 +362,18 @@ int container_delete(const struct runtime_ctx *rt, const char *id, bool force,
 	st->status = CONTAINER_STOPPED;
 	run_poststop(st);
 	dir = state_dir(rt, id);
+	if (!dir || rm_rf(dir) < 0)
+		return error_set_errno(err, errno, "delete \"%s\": remove its state", id);
+	return 0;
+}
+
+int container_delete_created(const struct runtime_ctx *rt, const char *id, struct cgroup *cg,
+                             struct husk_error **err)
+{
+	_cleanup_free_ char *dir = state_dir(rt, id);
+
+	if (cg && cgroup_destroy(cg, true, err) < 0)
+		return error_wrap(err, "delete \"%s\"", id);
 	if (!dir || rm_rf(dir) < 0)
 		return error_set_errno(err, errno, "delete \"%s\": remove its state", id);
 	return 0;

@@ -279,6 +279,44 @@ PY
 	[ "$(state ro .HostConfig.RestartPolicy.Name)" = no ]
 }
 
+# the v1 hierarchies' and the unified tree's directories of a cgroup path
+cgroup_dirs() {
+	local d
+	for d in /sys/fs/cgroup/*/"$1" /sys/fs/cgroup/"$1"; do
+		[ -d "$d" ] && echo "$d"
+	done
+	return 0
+}
+
+@test "exit: run --rm returns with the cgroup and the runtime state gone; a restart's new cgroup stays" {
+	local parent=husk-exit-$$ before d pid id
+	before=$(ls "$HUSK_EXEC_ROOT/runtime")
+	for _ in 1 2 3 4 5; do
+		husk run --rm --cgroup-parent "/$parent" busybox true
+		for d in $(cgroup_dirs "$parent"); do
+			run find "$d" -mindepth 1 -type d
+			assert_output ''
+		done
+		run ls "$HUSK_EXEC_ROOT/runtime"
+		assert_output "$before"
+	done
+	# the old run's monitor removes its cgroup after it told the exit: the
+	# next run of the same container, with the same cgroup path, must keep
+	# its own
+	husk run -d --name rs --cgroup-parent "/$parent" busybox sleep 300 >/dev/null
+	id=$(husk inspect -f '{{.Id}}' rs)
+	for _ in 1 2 3 4 5; do
+		husk restart -t 0 rs >/dev/null
+		pid=$(husk inspect -f '{{.State.Pid}}' rs)
+		sleep 0.2
+		run cgroup_dirs "$parent/$id"
+		refute_output ''
+		grep -q "/$parent/$id" "/proc/$pid/cgroup"
+	done
+	husk rm -f rs >/dev/null
+	for d in $(cgroup_dirs "$parent"); do rmdir "$d"; done
+}
+
 @test "live restore: kill -9 of huskd with 10 running containers" {
 	for i in $(seq 1 10); do
 		create "lr$i" '{"Image":"busybox","Cmd":["sh","-c","while true; do echo tick; sleep 0.2; done"]}' >/dev/null

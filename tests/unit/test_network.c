@@ -264,6 +264,7 @@ static void test_endpoint_and_published_port(void **state)
 	assert_int_equal(network_disconnect_all(n, id1, false, &err), 0);
 	assert_true(nat_exists(nat)); /* c2's endpoint is left */
 	assert_int_equal(network_disconnect_all(n, id2, false, &err), 0);
+	networks_settle_nat(n);
 	assert_int_equal(nat_port_count(nat, &count, &err), 0);
 	assert_int_equal(count, 0);
 	assert_false(nat_exists(nat)); /* gone with the last endpoint */
@@ -394,6 +395,7 @@ static void test_several_networks(void **state)
 	/* a table left by a daemon that died with nothing running */
 	assert_int_equal(nat_ensure(nat, &err), 0);
 	n = open_networks();
+	networks_settle_nat(n);
 	assert_false(nat_exists(nat));
 	/* the default bridge has this daemon's name and exists already */
 	assert_int_equal(network_daemon_names(root, false, NULL, bridge, table, &err), 0);
@@ -423,6 +425,7 @@ static void test_several_networks(void **state)
 	assert_int_equal(network_disconnect(n, "side", id, &err), 0); /* not connected: fine */
 	assert_true(nat_exists(nat));
 	assert_int_equal(network_disconnect(n, "bridge", id, &err), 0);
+	networks_settle_nat(n);
 	assert_false(nat_exists(nat));
 	assert_false(has_link(ns, "eth0"));
 	assert_int_equal(network_remove(n, "side", &err), 0);
