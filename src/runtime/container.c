@@ -346,7 +346,7 @@ static int spawn_init(struct creation *c, bool with_fifo, struct husk_error **er
 	return 0;
 }
 
-static int save_state(struct creation *c, struct husk_error **err);
+static int save_state(struct creation *c, unsigned long long pid_start, struct husk_error **err);
 
 static json_t *state_doc(const struct creation *c, const char *status)
 {
@@ -360,13 +360,18 @@ static int drive_init(struct creation *c, bool with_fifo, struct husk_error **er
 	const struct oci_namespace *user_ns = oci_spec_namespace(c->spec, OCI_NS_USER);
 	int r = 0;
 
+	unsigned long long pid_start = 0;
+
 	if (user_ns && !user_ns->path)
 		r = lifecycle_write_id_maps(c->pid, &c->spec->linux_, err);
 	/* (the init moves itself into the cgroup: see cgroup_attach_prepare) */
-	/* saved while the init waits for GO: it cannot have exited yet */
-	r = r ?: save_state(c, err);
+	/* its start time while it waits for GO: it cannot have exited yet */
+	if (r == 0 && proc_start_time(c->pid, &pid_start) < 0)
+		r = error_set(err, ESRCH, "the container init exited during create");
 	if (r == 0 && sync_send(c->sync[0], SYNC_GO, NULL, 0) < 0)
 		r = error_set_errno(err, errno, "start the container init");
+	/* written while the init sets up its mounts */
+	r = r ?: save_state(c, pid_start, err);
 	if (r == 0 && needs_hooks_sync(c->spec)) {
 		json_t *st = state_doc(c, "creating");
 		r = sync_expect(c->sync[0], SYNC_MOUNTS_DONE, "create", err);
@@ -387,7 +392,7 @@ static int drive_init(struct creation *c, bool with_fifo, struct husk_error **er
 	return r;
 }
 
-static int save_state(struct creation *c, struct husk_error **err)
+static int save_state(struct creation *c, unsigned long long pid_start, struct husk_error **err)
 {
 	struct container_state st = {.id = (char *)c->id,
 	                             .bundle = (char *)c->o->bundle,
@@ -396,8 +401,7 @@ static int save_state(struct creation *c, struct husk_error **err)
 	char created[48], owner[64];
 	int r;
 
-	if (proc_start_time(c->pid, &st.pid_start) < 0)
-		return error_set(err, ESRCH, "the container init exited during create");
+	st.pid_start = pid_start;
 	log_format_time(created, sizeof(created));
 	st.created = created;
 	st.owner = lifecycle_user_name(geteuid(), owner, sizeof(owner));
