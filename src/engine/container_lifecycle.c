@@ -325,34 +325,49 @@ static int network_up(struct ctr *c, struct husk_error **err)
 	return 0;
 }
 
-/* network_up on a thread of its own, while the runtime creates the
- * container (which needs only the namespace): the two are the largest
- * costs of a start, and touch different kernel locks. */
+/* The namespace and network_up on a thread of their own, while the bundle
+ * is written and the runtime creates the container (which needs only the
+ * namespace): they are among the largest costs of a start, and touch
+ * other kernel locks. */
 struct net_job {
 	struct ctr *c;
 	pthread_t thread;
 	bool running;
-	int r;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool ns_done; /* network_ns ran: ns_r is its result */
+	int ns_r, r;
 	struct husk_error *err;
 };
 
 static void *net_job_main(void *p)
 {
 	struct net_job *j = p;
+	struct husk_error *e = NULL;
+	int r = network_ns(j->c, &e);
 
-	j->r = network_up(j->c, &j->err);
+	pthread_mutex_lock(&j->lock);
+	j->ns_done = true;
+	j->ns_r = r;
+	pthread_cond_broadcast(&j->cond);
+	pthread_mutex_unlock(&j->lock);
+	if (r == 0)
+		r = network_up(j->c, &e);
+	j->r = r;
+	j->err = e;
 	return NULL;
 }
 
 static int network_begin(struct ctr *c, struct net_job *j, struct husk_error **err)
 {
-	int r = network_ns(c, err);
-
-	if (r < 0)
-		return r;
 	j->c = c;
-	if (pthread_create(&j->thread, NULL, net_job_main, j) != 0)
-		return network_up(c, err);
+	pthread_mutex_init(&j->lock, NULL);
+	pthread_cond_init(&j->cond, NULL);
+	if (pthread_create(&j->thread, NULL, net_job_main, j) != 0) {
+		pthread_mutex_destroy(&j->lock);
+		pthread_cond_destroy(&j->cond);
+		return network_ns(c, err) ?: network_up(c, err);
+	}
 	j->running = true;
 	return 0;
 }
@@ -366,11 +381,29 @@ static int network_end(struct net_job *j, struct husk_error **err)
 		return 0;
 	pthread_join(j->thread, NULL);
 	j->running = false;
+	pthread_mutex_destroy(&j->lock);
+	pthread_cond_destroy(&j->cond);
 	r = j->r;
 	if (r < 0)
 		error_set(err, error_code(j->err), "%s", error_message(j->err));
 	error_clear(&j->err);
 	return r;
+}
+
+/* Wait until network_begin's thread made the namespace (the runtime joins
+ * it); its failure ends the thread. */
+static int network_ns_wait(struct net_job *j, struct husk_error **err)
+{
+	int r;
+
+	if (!j->running)
+		return 0;
+	pthread_mutex_lock(&j->lock);
+	while (!j->ns_done)
+		pthread_cond_wait(&j->cond, &j->lock);
+	r = j->ns_r;
+	pthread_mutex_unlock(&j->lock);
+	return r < 0 ? network_end(j, err) : 0;
 }
 
 static bool new_netns(const struct ctr *c)
@@ -611,11 +644,12 @@ static int prepare_run(struct ctr *c, struct run_setup *s, struct husk_error **e
 	r = mount_volumes(c, s, err);
 	if (r == 0)
 		r = ctr_write_etc_files(c, err);
-	if (r == 0)
-		r = write_bundle(c, s, err);
-	/* after the bundle (which names the namespace), before the process */
+	/* after the /etc files (an endpoint rewrites hosts), while the bundle
+	 * (which names the namespace) is written */
 	if (r == 0 && ctr_bridge_network(c))
 		r = network_begin(c, &s->net, err);
+	if (r == 0)
+		r = write_bundle(c, s, err);
 	return r;
 }
 
@@ -757,6 +791,9 @@ static int launch(struct ctr *c, struct run_setup *s, struct husk_error **err)
 	if (mkdir(c->run_dir, 0700) < 0)
 		return error_set_errno(err, errno, "create \"%s\"", c->run_dir);
 	mc = monitor_config_of(c, exit_file);
+	r = network_ns_wait(&s->net, err);
+	if (r < 0)
+		return r;
 	r = monitor_spawn(&mc, &pid, &mpid, err);
 	if (r < 0)
 		return r;
@@ -817,8 +854,10 @@ int ctr_start_op(struct ctr *c, struct husk_error **err)
 	if (cleanup)
 		ctr_cleanup_op(c);
 	r = prepare_run(c, &s, &e);
-	if (r < 0)
+	if (r < 0) {
+		network_end(&s.net, NULL); /* before start_failed withdraws it */
 		return start_failed(c, &undo, r, e, err);
+	}
 	/* the record says "running" before anything runs: a crash from here
 	 * on is an exit that restore records */
 	pthread_mutex_lock(&cs->lock);
