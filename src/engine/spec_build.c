@@ -555,34 +555,42 @@ static size_t big_real_at(const char *p)
 
 char *spec_dumps(const json_t *spec, bool pretty)
 {
-	_cleanup_free_ char *raw = json_dumps(spec, (pretty ? JSON_INDENT(2) : JSON_COMPACT) |
-	                                                    JSON_REAL_PRECISION(17));
+	char *raw = json_dumps(spec,
+	                       (pretty ? JSON_INDENT(2) : JSON_COMPACT) | JSON_REAL_PRECISION(17));
 	struct strbuf sb = {0};
+	const char *p, *run;
 	bool in_str = false;
 	size_t n;
 
-	if (!raw)
-		return NULL;
-	for (const char *p = raw; *p; p++) {
-		if (in_str && *p == '\\' && p[1]) {
-			if (strbuf_append(&sb, p, 2) < 0)
-				goto oom;
-			p++;
+	if (!raw || (!strstr(raw, "e19") && !strstr(raw, "e+19")))
+		return raw; /* the usual spec: no unlimited rlimit */
+	/* copy it in runs, each big real outside strings written as the integer */
+	for (p = run = raw; *p; p++) {
+		if (in_str) {
+			if (*p == '\\' && p[1])
+				p++;
+			else if (*p == '"')
+				in_str = false;
 			continue;
 		}
-		if (*p == '"')
-			in_str = !in_str;
-		if (!in_str && (n = big_real_at(p))) {
-			if (strbuf_puts(&sb, RLIM_INF_TXT) < 0)
-				goto oom;
-			p += n - 1;
+		if (*p == '"') {
+			in_str = true;
 			continue;
 		}
-		if (strbuf_append(&sb, p, 1) < 0)
+		if (*p != '1' || !(n = big_real_at(p)))
+			continue;
+		if (strbuf_append(&sb, run, (size_t)(p - run)) < 0 ||
+		    strbuf_puts(&sb, RLIM_INF_TXT) < 0)
 			goto oom;
+		p += n - 1;
+		run = p + 1;
 	}
+	if (strbuf_append(&sb, run, (size_t)(p - run)) < 0)
+		goto oom;
+	free(raw);
 	return strbuf_steal(&sb);
 oom:
+	free(raw);
 	strbuf_release(&sb);
 	return NULL;
 }

@@ -5,6 +5,7 @@
  * includes/excludes on capabilities, arches and kernel versions) into the
  * OCI linux.seccomp object, as moby's setupSeccomp does it.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -381,6 +382,27 @@ int sb_seccomp_check(json_t *seccomp, struct husk_error **err)
 	return 0;
 }
 
+/* Docker's default profile for a capability set, made once per set (the
+ * last one is kept: nearly every container has the default set), shared
+ * read-only by the specs that use it. New reference, or NULL. */
+static json_t *builtin_profile(uint64_t caps)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static json_t *profile;
+	static uint64_t profile_caps;
+	json_t *p;
+
+	pthread_mutex_lock(&lock);
+	if (!profile || profile_caps != caps) {
+		json_decref(profile);
+		profile = seccomp_default_profile(caps);
+		profile_caps = caps;
+	}
+	p = json_incref(profile);
+	pthread_mutex_unlock(&lock);
+	return p;
+}
+
 int sb_seccomp(const struct sb_security *s, bool privileged, uint64_t caps,
                const struct spec_host *h, json_t **ret, struct husk_error **err)
 {
@@ -397,7 +419,7 @@ int sb_seccomp(const struct sb_security *s, bool privileged, uint64_t caps,
 		return 0; /* dockerd runs without its default profile then */
 	}
 	if (builtin) {
-		*ret = seccomp_default_profile(caps);
+		*ret = builtin_profile(caps);
 		return *ret ? 0 : sb_oom(err);
 	}
 	return spec_seccomp_from_docker(s->seccomp, strlen(s->seccomp), caps, h, ret, err);

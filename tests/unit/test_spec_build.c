@@ -1427,6 +1427,22 @@ static void test_build_security_opts(void **state)
 	oci_spec_free(s2);
 }
 
+/* spec_dumps: 2^64 as the integer runc wants, outside strings only; a spec
+ * without one unchanged. */
+static void test_dumps_big_integers(void **state)
+{
+	_cleanup_json_ json_t *plain =
+	        json_pack("{s:s, s:i}", "a", "x\"1.8446744073709552e19", "b", 3);
+	_cleanup_json_ json_t *big =
+	        json_pack("{s:s, s:[f, f], s:s}", "a", "1.8446744073709552e+19 \\\"", "h",
+	                  (double)UINT64_MAX, (double)UINT64_MAX, "z", "end");
+	_cleanup_free_ char *t1 = spec_dumps(plain, false), *t2 = spec_dumps(big, false);
+
+	assert_string_equal(t1, "{\"a\":\"x\\\"1.8446744073709552e19\",\"b\":3}");
+	assert_string_equal(t2, "{\"a\":\"1.8446744073709552e+19 \\\\\\\"\",\"h\":"
+	                        "[18446744073709551615,18446744073709551615],\"z\":\"end\"}");
+}
+
 static void test_build_readonly_and_files(void **state)
 {
 	struct fx *f = *state;
@@ -2052,6 +2068,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_runs_under_runtime, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_workdir_create, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_bind_sources_create, setup, teardown),
+	        cmocka_unit_test(test_dumps_big_integers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
