@@ -98,13 +98,73 @@ static int to_config(const struct flags *f, struct monitor_config *c, struct hus
 	return 0;
 }
 
+/* A spare's arguments, read from MONITOR_SPARE_FD until EOF: argv, or
+ * NULL (none: huskd ended it unused). */
+static char **spare_args(void)
+{
+	_cleanup_free_ char *buf = malloc(MONITOR_SPARE_MAX);
+	_cleanup_strv_ char **v = strv_new();
+	size_t len = 0;
+	ssize_t n;
+
+	if (!buf || !v)
+		return NULL;
+	while (len < MONITOR_SPARE_MAX &&
+	       (n = RETRY_EINTR(read(MONITOR_SPARE_FD, buf + len, MONITOR_SPARE_MAX - len))) > 0)
+		len += (size_t)n;
+	close(MONITOR_SPARE_FD);
+	if (len == 0 || len >= MONITOR_SPARE_MAX || buf[len - 1] != 0)
+		return NULL;
+	for (size_t i = 0; i < len; i += strlen(buf + i) + 1)
+		if (strv_push(&v, buf + i) < 0)
+			return NULL;
+	return TAKE_PTR(v);
+}
+
+/* Write args over our command line (argv's contiguous strings, the
+ * spare's room among them), the rest zeroed: /proc/PID/cmdline shows them.
+ * -ENOSPC when they do not fit. */
+static int retitle(char **argv, int argc, char **args)
+{
+	char *start = argv[0], *end = argv[argc - 1] + strlen(argv[argc - 1]) + 1, *p = start;
+
+	STRV_FOREACH (a, args) {
+		size_t n = strlen(*a) + 1;
+		if (n > (size_t)(end - p))
+			return -ENOSPC;
+		p += n;
+	}
+	p = start;
+	STRV_FOREACH (a, args) {
+		size_t n = strlen(*a) + 1;
+		memcpy(p, *a, n);
+		p += n;
+	}
+	memset(p, 0, (size_t)(end - p));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	_cleanup_error_ struct husk_error *err = NULL;
 	_cleanup_(flags_freep) struct flags *f = NULL;
 	struct monitor_config c;
 	int ready_fd = -1, r;
+	_cleanup_strv_ char **given = NULL;
 
+	/* started ahead by huskd: the arguments come when a container does */
+	if (argc == 3 && streq(argv[1], "--spare")) {
+		given = spare_args();
+		if (!given)
+			return 0;
+		if (retitle(argv, argc, given) < 0) {
+			/* no room to show them: exec with them, as huskd would have */
+			execv("/proc/self/exe", given);
+			return 1;
+		}
+		argv = given;
+		argc = (int)strv_length(given);
+	}
 	r = flags_parse(monitor_flags, argc - 1, argv + 1, FLAGS_INTERSPERSED, &f, &err);
 	if (r == 0 && flags_bool(f, "version")) {
 		printf("husk-monitor version %s\ncommit: %s\n", HUSK_VERSION, HUSK_GIT_COMMIT);

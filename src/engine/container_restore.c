@@ -610,6 +610,7 @@ void containers_free(struct containers *cs)
 		return;
 	ctr_health_shutdown(cs);
 	ctr_waiter_stop(cs);
+	monitor_spares_release();
 	pthread_mutex_lock(&cs->lock);
 	while (cs->jobs > 0)
 		pthread_cond_wait(&cs->cond, &cs->lock);

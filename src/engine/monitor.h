@@ -55,6 +55,8 @@ struct monitor_exit {
  * ret_pid gets the container init's pid (0 in exec mode), ret_monitor_pid
  * the monitor's. On failure nothing is left (no runtime state, no socket)
  * and *err carries the runtime's own error text. */
+/* End the spare husk-monitor monitor_spawn keeps ready (at shutdown). */
+void monitor_spares_release(void);
 int monitor_spawn(const struct monitor_config *c, pid_t *ret_pid, pid_t *ret_monitor_pid,
                   struct husk_error **err);
 /* Let the container run (runtime start) / the exec process start. For exec

@@ -2,6 +2,7 @@
  * control requests on its socket. Safe in a threaded daemon: the monitor is
  * started with posix_spawn (no fork of the daemon) and every fd is CLOEXEC. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "base/fs.h"
 #include "base/json.h"
 #include "base/str.h"
+#include "base/thread.h"
 #include "engine/monitor_internal.h"
 
 extern char **environ;
@@ -65,16 +67,16 @@ static char **monitor_argv(const struct monitor_config *c)
 	return r < 0 ? NULL : TAKE_PTR(v);
 }
 
-static int spawn(const struct monitor_config *c, int ready_w, pid_t *ret, struct husk_error **err)
+/* posix_spawn exe with argv: stdio /dev/null, ready_w as READY_FD (and
+ * args_r as MONITOR_SPARE_FD when >= 0), a new session, default signals.
+ * 0 or a positive error number. */
+static int spawn_exe(const char *exe, char **argv, int ready_w, int args_r, pid_t *ret)
 {
-	_cleanup_strv_ char **argv = monitor_argv(c);
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, all;
 	int r;
 
-	if (!argv)
-		return error_set(err, ENOMEM, "out of memory");
 	sigemptyset(&none);
 	sigfillset(&all);
 	posix_spawn_file_actions_init(&fa);
@@ -83,16 +85,167 @@ static int spawn(const struct monitor_config *c, int ready_w, pid_t *ret, struct
 	posix_spawn_file_actions_adddup2(&fa, 0, 1);
 	posix_spawn_file_actions_adddup2(&fa, 0, 2);
 	posix_spawn_file_actions_adddup2(&fa, ready_w, READY_FD);
+	if (args_r >= 0)
+		posix_spawn_file_actions_adddup2(&fa, args_r, MONITOR_SPARE_FD);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
 	                                      POSIX_SPAWN_SETSIGDEF);
 	posix_spawnattr_setsigmask(&at, &none);
 	posix_spawnattr_setsigdefault(&at, &all);
-	r = posix_spawn(ret, c->exe, &fa, &at, argv, environ);
+	r = posix_spawn(ret, exe, &fa, &at, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
+	return r;
+}
+
+static int spawn(const struct monitor_config *c, int ready_w, pid_t *ret, struct husk_error **err)
+{
+	_cleanup_strv_ char **argv = monitor_argv(c);
+	int r;
+
+	if (!argv)
+		return error_set(err, ENOMEM, "out of memory");
+	r = spawn_exe(c->exe, argv, ready_w, -1, ret);
 	if (r != 0)
 		return error_set_errno(err, r, "start husk-monitor \"%s\"", c->exe);
 	return 0;
+}
+
+/* ---- the spare ---- */
+
+/* A husk-monitor started ahead ("--spare"), waiting for its arguments on
+ * MONITOR_SPARE_FD: a start hands them over instead of paying for an exec
+ * (about a millisecond), and a new spare is made off its path. One at a
+ * time, made after the first spawn; closing args_w ends it. */
+struct spare {
+	pid_t pid;
+	int args_w;  /* its arguments go here, NUL-separated, then EOF */
+	int ready_r; /* its ready line comes here */
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct spare s; /* pid 0: none */
+	char *exe;      /* of s, and of the one being made */
+	bool making, stopped;
+} spares = {PTHREAD_MUTEX_INITIALIZER, {0, -1, -1}, NULL, false, false};
+
+static void spare_end(struct spare *s)
+{
+	s->args_w = safe_close(s->args_w);
+	s->ready_r = safe_close(s->ready_r);
+	if (s->pid > 0)
+		(void)RETRY_EINTR(waitpid(s->pid, NULL, 0));
+	s->pid = 0;
+}
+
+static int spare_make(const char *exe, struct spare *ret)
+{
+	_cleanup_free_ char *room = malloc(MONITOR_SPARE_ROOM + 1);
+	char *argv[] = {(char *)exe, (char *)"--spare", room, NULL};
+	int rp[2], ap[2], r;
+
+	if (!room)
+		return -ENOMEM;
+	memset(room, '-', MONITOR_SPARE_ROOM);
+	room[MONITOR_SPARE_ROOM] = 0;
+	if (pipe2(rp, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(ap, O_CLOEXEC) < 0) {
+		r = -errno;
+		close(rp[0]);
+		close(rp[1]);
+		return r;
+	}
+	/* the child's ends above the fds the spawn sets up (dup2 must copy) */
+	int rw = fcntl(rp[1], F_DUPFD_CLOEXEC, 10), ar = fcntl(ap[0], F_DUPFD_CLOEXEC, 10);
+	close(rp[1]);
+	close(ap[0]);
+	r = rw < 0 || ar < 0 ? EMFILE : spawn_exe(exe, argv, rw, ar, &ret->pid);
+	safe_close(rw);
+	safe_close(ar);
+	if (r != 0) {
+		close(rp[0]);
+		close(ap[1]);
+		return -r;
+	}
+	ret->ready_r = rp[0];
+	ret->args_w = ap[1];
+	return 0;
+}
+
+static void *spare_main(void *p)
+{
+	char *exe = p;
+	struct spare s = {0, -1, -1};
+	bool keep;
+
+	if (spare_make(exe, &s) < 0)
+		s.pid = 0;
+	pthread_mutex_lock(&spares.lock);
+	spares.making = false;
+	keep = s.pid > 0 && !spares.stopped && spares.s.pid == 0 && streq(spares.exe, exe);
+	if (keep)
+		spares.s = s;
+	pthread_mutex_unlock(&spares.lock);
+	if (!keep)
+		spare_end(&s);
+	free(exe);
+	return NULL;
+}
+
+/* The spare of exe, if there is one (taken), and a new one on its way. */
+static bool spare_take(const char *exe, struct spare *ret)
+{
+	bool taken = false;
+	char *dup;
+
+	pthread_mutex_lock(&spares.lock);
+	if (spares.s.pid > 0 && streq(spares.exe, exe)) {
+		*ret = spares.s;
+		spares.s = (struct spare){0, -1, -1};
+		taken = true;
+	}
+	if (!spares.stopped && !spares.making && spares.s.pid == 0 && (dup = strdup(exe))) {
+		free(spares.exe);
+		spares.exe = strdup(exe);
+		spares.making = spares.exe && thread_detached(spare_main, dup) == 0;
+		if (!spares.making)
+			free(dup);
+	}
+	pthread_mutex_unlock(&spares.lock);
+	return taken;
+}
+
+/* Hand argv to a spare: 0 when it took them, else the spare is ended. */
+static int spare_use(struct spare *s, char **argv)
+{
+	struct strbuf sb = {0};
+	int r = 0;
+
+	STRV_FOREACH (a, argv)
+		if (r == 0 && strbuf_append(&sb, *a, strlen(*a) + 1) < 0)
+			r = -ENOMEM;
+	if (r == 0)
+		r = write_all(s->args_w, sb.buf, sb.len);
+	strbuf_release(&sb);
+	s->args_w = safe_close(s->args_w);
+	if (r < 0)
+		spare_end(s);
+	return r;
+}
+
+void monitor_spares_release(void)
+{
+	struct spare s;
+
+	pthread_mutex_lock(&spares.lock);
+	spares.stopped = true;
+	s = spares.s;
+	spares.s = (struct spare){0, -1, -1};
+	free(spares.exe);
+	spares.exe = NULL;
+	pthread_mutex_unlock(&spares.lock);
+	spare_end(&s);
 }
 
 static int parse_ready(const char *buf, size_t len, pid_t *ret_pid, pid_t *ret_monitor_pid,
@@ -144,27 +297,39 @@ int monitor_spawn(const struct monitor_config *c, pid_t *ret_pid, pid_t *ret_mon
                   struct husk_error **err)
 {
 	_cleanup_close_ int rd = -1, wr = -1;
+	struct spare spare = {0, -1, -1};
 	struct strbuf sb = {0};
 	int p[2], status, r;
-	pid_t pid;
+	pid_t pid = 0;
 
 	if (!c->exe || !c->id || !c->sock_dir || !c->runtime_root ||
 	    (!c->bundle && !c->exec_process))
 		return error_set(err, EINVAL,
 		                 "monitor: exe, id, sock_dir, runtime_root and bundle "
 		                 "(or exec_process) are required");
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return error_set_errno(err, errno, "monitor: pipe");
-	rd = p[0];
-	/* above the fds the spawn sets up, so that dup2 always copies */
-	wr = fcntl(p[1], F_DUPFD_CLOEXEC, 10);
-	safe_close(p[1]);
-	if (wr < 0)
-		return error_set_errno(err, errno, "monitor: pipe");
-	r = spawn(c, wr, &pid, err);
-	if (r < 0)
-		return r;
-	wr = safe_close(wr);
+	if (spare_take(c->exe, &spare)) {
+		_cleanup_strv_ char **argv = monitor_argv(c);
+		if (argv && spare_use(&spare, argv) == 0) {
+			rd = spare.ready_r;
+			pid = spare.pid;
+		} else if (!argv) {
+			spare_end(&spare);
+		}
+	}
+	if (rd < 0) {
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return error_set_errno(err, errno, "monitor: pipe");
+		rd = p[0];
+		/* above the fds the spawn sets up, so that dup2 always copies */
+		wr = fcntl(p[1], F_DUPFD_CLOEXEC, 10);
+		safe_close(p[1]);
+		if (wr < 0)
+			return error_set_errno(err, errno, "monitor: pipe");
+		r = spawn(c, wr, &pid, err);
+		if (r < 0)
+			return r;
+		wr = safe_close(wr);
+	}
 	/* one line, not EOF: the container's init, cloned from the monitor,
 	 * holds a copy of the pipe until it execs */
 	r = read_reply(rd, &sb, err);

@@ -41,6 +41,15 @@ int monitor_exit_parse(const char *buf, size_t len, struct monitor_exit *ret,
  * {"error","errno"} as one JSON line on ready_fd, serve until the process
  * has exited. Returns the exit status for main. */
 int monitor_main(const struct monitor_config *c, int ready_fd);
+/* A spare husk-monitor ("husk-monitor --spare", started ahead by huskd)
+ * reads its arguments from this fd, NUL-separated, until EOF. */
+#define MONITOR_SPARE_FD  4
+#define MONITOR_SPARE_MAX 65536
+/* The length of the spare's third argument, room its command line is
+ * rewritten in once it has its arguments (they name it in
+ * /proc/PID/cmdline, where monitor_alive looks: --sock-dir). */
+#define MONITOR_SPARE_ROOM 4096
+
 /* Whether husk-monitor must run from a sealed copy of itself (it puts a
  * process into an existing pid namespace, where the container can see it
  * before it execs: CVE-2019-5736 class): an exec, or a config that joins

@@ -317,6 +317,45 @@ cgroup_dirs() {
 	for d in $(cgroup_dirs "$parent"); do rmdir "$d"; done
 }
 
+# spare_of PID: the spare husk-monitor huskd PID keeps ready, within 2 s
+spare_of() {
+	local s
+	for _ in $(seq 1 40); do
+		s=$(pgrep -P "$1" -f 'husk-monitor --spare') && { echo "$s"; return 0; }
+		sleep 0.05
+	done
+	return 1
+}
+
+@test "spare monitor: one waits after a start, the next run takes it and its command line names the container; a killed one is replaced; it ends with the daemon" {
+	local spare id
+	husk run --rm busybox true
+	spare=$(spare_of "$(huskd_pid)")
+	husk run -d --name spare1 busybox sleep 300 >/dev/null
+	id=$(husk inspect -f '{{.Id}}' spare1)
+	# the spare became spare1's monitor (forked away as any monitor): what
+	# monitor_alive reads there has the container's socket directory
+	run pgrep -f -- "--sock-dir [^ ]*$id"
+	assert_success
+	run kill -0 "$spare"
+	assert_failure
+	spare=$(spare_of "$(huskd_pid)")
+	kill -KILL "$spare"
+	run husk run --rm busybox echo after-a-killed-spare
+	assert_output after-a-killed-spare
+	spare=$(spare_of "$(huskd_pid)")
+	husk rm -f spare1 >/dev/null
+	huskd_stop
+	for _ in $(seq 1 40); do
+		[ "$(ps -o stat= -p "$spare" 2>/dev/null | cut -c1)" = Z ] && break
+		kill -0 "$spare" 2>/dev/null || break
+		sleep 0.05
+	done
+	run bash -c "ps -o stat= -p $spare | grep -v Z"
+	assert_failure
+	huskd_start
+}
+
 @test "live restore: kill -9 of huskd with 10 running containers" {
 	for i in $(seq 1 10); do
 		create "lr$i" '{"Image":"busybox","Cmd":["sh","-c","while true; do echo tick; sleep 0.2; done"]}' >/dev/null
