@@ -3,6 +3,7 @@
  * (src/engine/monitor_main.c). Not meant to be run by hand. */
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -98,22 +99,28 @@ static int to_config(const struct flags *f, struct monitor_config *c, struct hus
 	return 0;
 }
 
-/* A spare's arguments, read from MONITOR_SPARE_FD until EOF: argv, or
- * NULL (none: huskd ended it unused). */
+/* A spare's arguments, read from MONITOR_SPARE_FD (their length, a
+ * newline, the NUL-terminated strings): argv, or NULL (EOF: huskd ended
+ * it unused). */
 static char **spare_args(void)
 {
-	_cleanup_free_ char *buf = malloc(MONITOR_SPARE_MAX);
+	_cleanup_free_ char *buf = NULL;
 	_cleanup_strv_ char **v = strv_new();
-	size_t len = 0;
+	char head[16];
+	size_t len = 0, got = 0, h = 0;
 	ssize_t n;
 
-	if (!buf || !v)
+	while (h < sizeof(head) - 1 && RETRY_EINTR(read(MONITOR_SPARE_FD, head + h, 1)) == 1 &&
+	       head[h] != '\n')
+		h++;
+	head[h] = 0;
+	if (!v || h == 0 || strspn(head, "0123456789") != h ||
+	    (len = strtoul(head, NULL, 10)) == 0 || len > MONITOR_SPARE_MAX || !(buf = malloc(len)))
 		return NULL;
-	while (len < MONITOR_SPARE_MAX &&
-	       (n = RETRY_EINTR(read(MONITOR_SPARE_FD, buf + len, MONITOR_SPARE_MAX - len))) > 0)
-		len += (size_t)n;
+	while (got < len && (n = RETRY_EINTR(read(MONITOR_SPARE_FD, buf + got, len - got))) > 0)
+		got += (size_t)n;
 	close(MONITOR_SPARE_FD);
-	if (len == 0 || len >= MONITOR_SPARE_MAX || buf[len - 1] != 0)
+	if (got != len || buf[len - 1] != 0)
 		return NULL;
 	for (size_t i = 0; i < len; i += strlen(buf + i) + 1)
 		if (strv_push(&v, buf + i) < 0)
@@ -151,9 +158,17 @@ int main(int argc, char **argv)
 	struct monitor_config c;
 	int ready_fd = -1, r;
 	_cleanup_strv_ char **given = NULL;
+	bool detached = false;
 
 	/* started ahead by huskd: the arguments come when a container does */
 	if (argc == 3 && streq(argv[1], "--spare")) {
+		/* away from huskd now, off the start's path (monitor_main need not) */
+		pid_t pid = fork();
+		if (pid < 0)
+			return 1;
+		if (pid > 0)
+			_exit(0);
+		detached = true;
 		given = spare_args();
 		if (!given)
 			return 0;
@@ -203,5 +218,6 @@ int main(int argc, char **argv)
 	if (ready_fd >= 0)
 		fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
 	c.exe = argv[0];
+	c.detached = detached;
 	return monitor_main(&c, ready_fd);
 }

@@ -39,6 +39,7 @@ struct monitor_config {
 	/* husk-monitor's side: <bundle>/config.json, parsed once, or NULL;
 	 * monitor_main owns it and drops it once the container is created */
 	json_t *config;
+	bool detached; /* husk-monitor's side: forked away from huskd already (a spare) */
 };
 
 struct monitor_exit {

@@ -112,42 +112,41 @@ static int spawn(const struct monitor_config *c, int ready_w, pid_t *ret, struct
 
 /* ---- the spare ---- */
 
-/* A husk-monitor started ahead ("--spare"), waiting for its arguments on
- * MONITOR_SPARE_FD: a start hands them over instead of paying for an exec
- * (about a millisecond), and a new spare is made off its path. One at a
- * time, made after the first spawn; closing args_w ends it. */
+/* A husk-monitor started ahead ("--spare ROOM"), forked away from huskd
+ * already and waiting for its arguments on MONITOR_SPARE_FD: a start hands
+ * them over instead of paying for an exec and a fork (about a
+ * millisecond), and a new spare is made off its path. One at a time, per
+ * monitor and runtime root (ROOM starts with the latter), made after the
+ * first spawn; closing args_w ends it. */
 struct spare {
-	pid_t pid;
-	int args_w;  /* its arguments go here, NUL-separated, then EOF */
+	int args_w;  /* its arguments go here, NUL-separated, then EOF; -1: none */
 	int ready_r; /* its ready line comes here */
 };
 
 static struct {
 	pthread_mutex_t lock;
-	struct spare s; /* pid 0: none */
-	char *exe;      /* of s, and of the one being made */
+	struct spare s;
+	char *key; /* "<exe>\n<runtime root>" of s, and of the one being made */
 	bool making, stopped;
-} spares = {PTHREAD_MUTEX_INITIALIZER, {0, -1, -1}, NULL, false, false};
+} spares = {PTHREAD_MUTEX_INITIALIZER, {-1, -1}, NULL, false, false};
 
 static void spare_end(struct spare *s)
 {
 	s->args_w = safe_close(s->args_w);
 	s->ready_r = safe_close(s->ready_r);
-	if (s->pid > 0)
-		(void)RETRY_EINTR(waitpid(s->pid, NULL, 0));
-	s->pid = 0;
 }
 
-static int spare_make(const char *exe, struct spare *ret)
+static int spare_make(const char *key, struct spare *ret)
 {
-	_cleanup_free_ char *room = malloc(MONITOR_SPARE_ROOM + 1);
-	char *argv[] = {(char *)exe, (char *)"--spare", room, NULL};
-	int rp[2], ap[2], r;
+	size_t exe_len = strcspn(key, "\n");
+	_cleanup_free_ char *exe = strndup(key, exe_len);
+	_cleanup_free_ char *room = str_printf("%-*s", MONITOR_SPARE_ROOM, key + exe_len + 1);
+	char *argv[] = {exe, (char *)"--spare", room, NULL};
+	int rp[2], ap[2], status, r;
+	pid_t pid;
 
-	if (!room)
+	if (!exe || !room)
 		return -ENOMEM;
-	memset(room, '-', MONITOR_SPARE_ROOM);
-	room[MONITOR_SPARE_ROOM] = 0;
 	if (pipe2(rp, O_CLOEXEC) < 0)
 		return -errno;
 	if (pipe2(ap, O_CLOEXEC) < 0) {
@@ -160,9 +159,13 @@ static int spare_make(const char *exe, struct spare *ret)
 	int rw = fcntl(rp[1], F_DUPFD_CLOEXEC, 10), ar = fcntl(ap[0], F_DUPFD_CLOEXEC, 10);
 	close(rp[1]);
 	close(ap[0]);
-	r = rw < 0 || ar < 0 ? EMFILE : spawn_exe(exe, argv, rw, ar, &ret->pid);
+	r = rw < 0 || ar < 0 ? EMFILE : spawn_exe(exe, argv, rw, ar, &pid);
 	safe_close(rw);
 	safe_close(ar);
+	/* it forks the spare off and exits at once */
+	if (r == 0 && (RETRY_EINTR(waitpid(pid, &status, 0)) < 0 || !WIFEXITED(status) ||
+	               WEXITSTATUS(status) != 0))
+		r = ECHILD;
 	if (r != 0) {
 		close(rp[0]);
 		close(ap[1]);
@@ -175,40 +178,42 @@ static int spare_make(const char *exe, struct spare *ret)
 
 static void *spare_main(void *p)
 {
-	char *exe = p;
-	struct spare s = {0, -1, -1};
+	char *key = p;
+	struct spare s = {-1, -1};
 	bool keep;
 
-	if (spare_make(exe, &s) < 0)
-		s.pid = 0;
+	spare_make(key, &s);
 	pthread_mutex_lock(&spares.lock);
 	spares.making = false;
-	keep = s.pid > 0 && !spares.stopped && spares.s.pid == 0 && streq(spares.exe, exe);
+	keep = s.args_w >= 0 && !spares.stopped && spares.s.args_w < 0 && streq(spares.key, key);
 	if (keep)
 		spares.s = s;
 	pthread_mutex_unlock(&spares.lock);
 	if (!keep)
 		spare_end(&s);
-	free(exe);
+	free(key);
 	return NULL;
 }
 
-/* The spare of exe, if there is one (taken), and a new one on its way. */
-static bool spare_take(const char *exe, struct spare *ret)
+/* The spare for c, if there is one (taken), and a new one on its way. */
+static bool spare_take(const struct monitor_config *c, struct spare *ret)
 {
+	_cleanup_free_ char *key = str_printf("%s\n%s", c->exe, c->runtime_root);
 	bool taken = false;
 	char *dup;
 
+	if (!key)
+		return false;
 	pthread_mutex_lock(&spares.lock);
-	if (spares.s.pid > 0 && streq(spares.exe, exe)) {
+	if (spares.s.args_w >= 0 && streq(spares.key, key)) {
 		*ret = spares.s;
-		spares.s = (struct spare){0, -1, -1};
+		spares.s = (struct spare){-1, -1};
 		taken = true;
 	}
-	if (!spares.stopped && !spares.making && spares.s.pid == 0 && (dup = strdup(exe))) {
-		free(spares.exe);
-		spares.exe = strdup(exe);
-		spares.making = spares.exe && thread_detached(spare_main, dup) == 0;
+	if (!spares.stopped && !spares.making && spares.s.args_w < 0 && (dup = strdup(key))) {
+		free(spares.key);
+		spares.key = TAKE_PTR(key);
+		spares.making = thread_detached(spare_main, dup) == 0;
 		if (!spares.making)
 			free(dup);
 	}
@@ -220,8 +225,12 @@ static bool spare_take(const char *exe, struct spare *ret)
 static int spare_use(struct spare *s, char **argv)
 {
 	struct strbuf sb = {0};
+	size_t len = 0;
 	int r = 0;
 
+	STRV_FOREACH (a, argv)
+		len += strlen(*a) + 1;
+	r = strbuf_printf(&sb, "%zu\n", len) < 0 ? -ENOMEM : 0;
 	STRV_FOREACH (a, argv)
 		if (r == 0 && strbuf_append(&sb, *a, strlen(*a) + 1) < 0)
 			r = -ENOMEM;
@@ -241,9 +250,9 @@ void monitor_spares_release(void)
 	pthread_mutex_lock(&spares.lock);
 	spares.stopped = true;
 	s = spares.s;
-	spares.s = (struct spare){0, -1, -1};
-	free(spares.exe);
-	spares.exe = NULL;
+	spares.s = (struct spare){-1, -1};
+	free(spares.key);
+	spares.key = NULL;
 	pthread_mutex_unlock(&spares.lock);
 	spare_end(&s);
 }
@@ -297,7 +306,7 @@ int monitor_spawn(const struct monitor_config *c, pid_t *ret_pid, pid_t *ret_mon
                   struct husk_error **err)
 {
 	_cleanup_close_ int rd = -1, wr = -1;
-	struct spare spare = {0, -1, -1};
+	struct spare spare = {-1, -1};
 	struct strbuf sb = {0};
 	int p[2], status, r;
 	pid_t pid = 0;
@@ -307,14 +316,12 @@ int monitor_spawn(const struct monitor_config *c, pid_t *ret_pid, pid_t *ret_mon
 		return error_set(err, EINVAL,
 		                 "monitor: exe, id, sock_dir, runtime_root and bundle "
 		                 "(or exec_process) are required");
-	if (spare_take(c->exe, &spare)) {
+	if (spare_take(c, &spare)) {
 		_cleanup_strv_ char **argv = monitor_argv(c);
-		if (argv && spare_use(&spare, argv) == 0) {
-			rd = spare.ready_r;
-			pid = spare.pid;
-		} else if (!argv) {
+		if (argv && spare_use(&spare, argv) == 0)
+			rd = TAKE_FD(spare.ready_r);
+		else
 			spare_end(&spare);
-		}
 	}
 	if (rd < 0) {
 		if (pipe2(p, O_CLOEXEC) < 0)
@@ -333,8 +340,10 @@ int monitor_spawn(const struct monitor_config *c, pid_t *ret_pid, pid_t *ret_mon
 	/* one line, not EOF: the container's init, cloned from the monitor,
 	 * holds a copy of the pipe until it execs */
 	r = read_reply(rd, &sb, err);
-	/* the spawned process only forks the monitor off and exits */
-	(void)RETRY_EINTR(waitpid(pid, &status, 0));
+	/* the spawned process only forks the monitor off and exits (a spare
+	 * did so when it was made) */
+	if (pid > 0)
+		(void)RETRY_EINTR(waitpid(pid, &status, 0));
 	if (r == -ECONNRESET) {
 		error_free(err ? TAKE_PTR(*err) : NULL);
 		r = error_set(err, EIO, "husk-monitor exited before it created the container");

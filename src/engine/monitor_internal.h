@@ -41,8 +41,11 @@ int monitor_exit_parse(const char *buf, size_t len, struct monitor_exit *ret,
  * {"error","errno"} as one JSON line on ready_fd, serve until the process
  * has exited. Returns the exit status for main. */
 int monitor_main(const struct monitor_config *c, int ready_fd);
-/* A spare husk-monitor ("husk-monitor --spare", started ahead by huskd)
- * reads its arguments from this fd, NUL-separated, until EOF. */
+/* A spare husk-monitor ("husk-monitor --spare ROOM", started ahead by
+ * huskd) reads its arguments from this fd: their length in decimal and a
+ * newline, then each NUL-terminated (not up to EOF: a process huskd
+ * spawns meanwhile may hold a copy of the pipe's write end for a while).
+ * EOF first: it is not needed. */
 #define MONITOR_SPARE_FD  4
 #define MONITOR_SPARE_MAX 65536
 /* The length of the spare's third argument, room its command line is

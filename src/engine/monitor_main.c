@@ -455,7 +455,7 @@ int monitor_main(const struct monitor_config *c, int ready_fd)
 	                  .master = -1,
 	                  .pidfd = -1};
 	/* away from huskd: it reaps the process it spawned, we live on */
-	pid = fork();
+	pid = c->detached ? 0 : fork();
 	if (pid < 0) {
 		error_set_errno(&err, errno, "fork the monitor");
 		report(ready_fd, m, err);

@@ -317,41 +317,40 @@ cgroup_dirs() {
 	for d in $(cgroup_dirs "$parent"); do rmdir "$d"; done
 }
 
-# spare_of PID: the spare husk-monitor huskd PID keeps ready, within 2 s
-spare_of() {
+# spare: the pid of the spare husk-monitor this file's huskd keeps ready
+# (forked away from it: its command line names the runtime root), within 2 s
+spare() {
 	local s
 	for _ in $(seq 1 40); do
-		s=$(pgrep -P "$1" -f 'husk-monitor --spare') && { echo "$s"; return 0; }
+		s=$(pgrep -f "husk-monitor --spare $HUSK_EXEC_ROOT/runtime ") && { echo "$s"; return 0; }
 		sleep 0.05
 	done
 	return 1
 }
 
 @test "spare monitor: one waits after a start, the next run takes it and its command line names the container; a killed one is replaced; it ends with the daemon" {
-	local spare id
+	local s id
 	husk run --rm busybox true
-	spare=$(spare_of "$(huskd_pid)")
+	s=$(spare)
 	husk run -d --name spare1 busybox sleep 300 >/dev/null
 	id=$(husk inspect -f '{{.Id}}' spare1)
-	# the spare became spare1's monitor (forked away as any monitor): what
-	# monitor_alive reads there has the container's socket directory
-	run pgrep -f -- "--sock-dir [^ ]*$id"
-	assert_success
-	run kill -0 "$spare"
-	assert_failure
-	spare=$(spare_of "$(huskd_pid)")
-	kill -KILL "$spare"
+	# the spare is spare1's monitor now: what monitor_alive reads in its
+	# command line has the container's socket directory
+	run bash -c "tr '\\0' ' ' </proc/$s/cmdline"
+	assert_output --regexp "--sock-dir [^ ]*$id"
+	s=$(spare)
+	kill -KILL "$s"
 	run husk run --rm busybox echo after-a-killed-spare
 	assert_output after-a-killed-spare
-	spare=$(spare_of "$(huskd_pid)")
+	s=$(spare)
 	husk rm -f spare1 >/dev/null
 	huskd_stop
 	for _ in $(seq 1 40); do
-		[ "$(ps -o stat= -p "$spare" 2>/dev/null | cut -c1)" = Z ] && break
-		kill -0 "$spare" 2>/dev/null || break
+		[ "$(ps -o stat= -p "$s" 2>/dev/null | cut -c1)" = Z ] && break
+		kill -0 "$s" 2>/dev/null || break
 		sleep 0.05
 	done
-	run bash -c "ps -o stat= -p $spare | grep -v Z"
+	run bash -c "ps -o stat= -p $s | grep -v Z"
 	assert_failure
 	huskd_start
 }
