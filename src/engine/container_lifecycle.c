@@ -254,6 +254,14 @@ static bool netns_joined(struct ctr *c)
 	return joined;
 }
 
+/* Whether the engine makes the container's network namespace (at
+ * <exec-root>/netns/<id>): a bridge network's, or --network none's. */
+static bool own_netns(const struct ctr *c)
+{
+	return ctr_bridge_network(c) ||
+	       streq(json_string_value(json_object_get(c->host_config, "NetworkMode")), "none");
+}
+
 /* Withdraw what network_up made: ports, endpoints, the namespace. Unless
  * another container shares it, the namespace dies with the run and the
  * kernel deletes its veths itself, off the stop path. */
@@ -264,8 +272,8 @@ static void network_down(struct ctr *c)
 	_cleanup_error_ struct husk_error *err = NULL;
 	json_t *run;
 
-	if (ports_unpublish(n, c->id, &err) < 0 ||
-	    network_disconnect_all(n, c->id, !netns_joined(c), &err) < 0)
+	if (ctr_bridge_network(c) && (ports_unpublish(n, c->id, &err) < 0 ||
+	                              network_disconnect_all(n, c->id, !netns_joined(c), &err) < 0))
 		log_warn("container %.12s: %s", c->id, error_message(err));
 	if (path)
 		netns_remove(path, NULL);
@@ -277,8 +285,8 @@ static void network_down(struct ctr *c)
 	json_decref(run);
 }
 
-/* A bridge-mode container's network namespace, empty: made before the
- * process, which joins it by path. */
+/* The network namespace of own_netns, empty: made before the process,
+ * which joins it by path. */
 static int network_ns(struct ctr *c, struct husk_error **err)
 {
 	_cleanup_free_ char *path = netns_path_of(c);
@@ -293,7 +301,7 @@ static int network_ns(struct ctr *c, struct husk_error **err)
 
 /* Connect a bridge-mode container's namespace: endpoints, published ports
  * (on its first network) and loopback; c->net_run records them for
- * inspect and ps. */
+ * inspect and ps. --network none's gets its loopback only. */
 static int network_up(struct ctr *c, struct husk_error **err)
 {
 	struct networks *n = c->cs->e->networks;
@@ -304,6 +312,8 @@ static int network_up(struct ctr *c, struct husk_error **err)
 
 	if (!path)
 		return error_set(err, ENOMEM, "out of memory");
+	if (!ctr_bridge_network(c))
+		return loopback_up(path, err);
 	r = ctr_net_connect_all(c, path, &networks, &ip, err);
 	if (r == 0 && ip.s_addr)
 		r = ports_publish(n, c->id, ip, json_object_get(c->host_config, "PortBindings"),
@@ -404,13 +414,6 @@ static int network_ns_wait(struct net_job *j, struct husk_error **err)
 	r = j->ns_r;
 	pthread_mutex_unlock(&j->lock);
 	return r < 0 ? network_end(j, err) : 0;
-}
-
-static bool new_netns(const struct ctr *c)
-{
-	const char *m = json_string_value(json_object_get(c->host_config, "NetworkMode"));
-
-	return isempty(m) || streq(m, "none") || streq(m, "default") || streq(m, "bridge");
 }
 
 /* "container:NAME" of a HostConfig mode → /proc/<pid>/ns/<type> of that
@@ -580,7 +583,7 @@ static int write_bundle(struct ctr *c, struct run_setup *s, struct husk_error **
 	    (r = ns_of_mode(c, "UTSMode", "uts", "UTS", &s->ns[2], err)) < 0 ||
 	    (r = ns_of_mode(c, "NetworkMode", "net", "network", &s->ns[3], err)) < 0)
 		return r;
-	if (ctr_bridge_network(c) && !(s->ns[3] = netns_path_of(c)))
+	if (own_netns(c) && !(s->ns[3] = netns_path_of(c)))
 		return error_set(err, ENOMEM, "out of memory");
 	in = (struct spec_input){.body = s->body,
 	                         .id = c->id,
@@ -646,7 +649,7 @@ static int prepare_run(struct ctr *c, struct run_setup *s, struct husk_error **e
 		r = ctr_write_etc_files(c, err);
 	/* after the /etc files (an endpoint rewrites hosts), while the bundle
 	 * (which names the namespace) is written */
-	if (r == 0 && ctr_bridge_network(c))
+	if (r == 0 && own_netns(c))
 		r = network_begin(c, &s->net, err);
 	if (r == 0)
 		r = write_bundle(c, s, err);
@@ -801,12 +804,7 @@ static int launch(struct ctr *c, struct run_setup *s, struct husk_error **err)
 	c->pid = pid;
 	c->monitor_pid = mpid;
 	pthread_mutex_unlock(&cs->lock);
-	if (ctr_bridge_network(c))
-		r = network_end(&s->net, err);
-	else if (new_netns(c)) {
-		_cleanup_free_ char *ns = str_printf("/proc/%d/ns/net", (int)pid);
-		r = ns ? loopback_up(ns, err) : error_set(err, ENOMEM, "out of memory");
-	}
+	r = network_end(&s->net, err);
 	if (r < 0)
 		goto kill;
 	r = ctr_watch(c, err);
@@ -924,7 +922,7 @@ void ctr_cleanup_op_rootfs(struct ctr *c, bool unmount_rootfs)
 		return;
 	unmount_volumes(c);
 	ctr_ipc_release(c);
-	if (ctr_bridge_network(c))
+	if (own_netns(c))
 		network_down(c);
 	/* the monitor deletes the runtime state after it told the exit; after
 	 * a crash it may not have: that must not keep the cgroup. Not before
