@@ -499,7 +499,7 @@ static void *probe_main(void *p)
 	pthread_mutex_lock(&hs->lock);
 	pthread_mutex_lock(&cs->lock);
 	if (res && !e->dead && !hs->stopping && c->run_gen == e->gen && c->health &&
-	    c->status == CTR_RUNNING) {
+	    (c->status == CTR_RUNNING || c->status == CTR_PAUSED)) {
 		changed = apply_result_locked(c, &e->cfg, res);
 		save = true;
 	}
@@ -522,15 +522,17 @@ static void *probe_main(void *p)
 	return NULL;
 }
 
-/* A due entry: launch its probe (only while the container runs; a paused
- * one is probed again an interval later). hs->lock held. */
+/* A due entry: launch its probe (while the container runs; a paused one
+ * is probed as dockerd does: the exec is refused, a failure that counts).
+ * hs->lock held. */
 static void launch_locked(struct health_sched *hs, struct health_entry *e, int64_t now)
 {
 	struct containers *cs = hs->cs;
 	bool running;
 
 	pthread_mutex_lock(&cs->lock);
-	running = e->c->status == CTR_RUNNING && e->c->run_gen == e->gen;
+	running = (e->c->status == CTR_RUNNING || e->c->status == CTR_PAUSED) &&
+	          e->c->run_gen == e->gen;
 	e->due = now + next_interval_locked(e);
 	pthread_mutex_unlock(&cs->lock);
 	if (!running)

@@ -108,6 +108,21 @@ wait_health() {
 	assert_output --partial 'Unrecognised filter value for health: bogus'
 }
 
+@test "health: a paused container's probes fail with dockerd's words and make it unhealthy" {
+	husk run -d --name pz --health-cmd 'exit 0' --health-interval 1s --health-retries 2 \
+		busybox sleep 1000
+	wait_health pz healthy
+	husk pause pz
+	wait_health pz unhealthy
+	id=$(husk inspect -f '{{.Id}}' pz)
+	run -0 health pz
+	echo "$output" | jq -e --arg m "Container $id is paused, unpause the container before exec" \
+		'.FailingStreak >= 2 and (.Log[-1] | .ExitCode == -1 and .Output == $m)'
+	husk unpause pz
+	wait_health pz healthy
+	husk rm -f pz >/dev/null
+}
+
 @test "health: a probe past its timeout is killed and fails with dockerd's words" {
 	husk run -d --name slow --health-cmd 'echo started; sleep 97' --health-interval 1s \
 		--health-timeout 1s --health-retries 1 busybox sleep 1000
