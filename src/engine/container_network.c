@@ -207,18 +207,65 @@ static bool live(const struct ctr *c, bool *ret_gone)
 	return c->status == CTR_RUNNING || c->status == CTR_PAUSED;
 }
 
+/* dockerd's gateway endpoint: a container's default route and published
+ * ports go with its first network; when that one leaves, the next one
+ * takes them over (a connect to a container left without a network
+ * too). With c->op held, c running. */
+static int gateway_take(struct ctr *c, struct husk_error **err)
+{
+	_cleanup_free_ char *path = NULL, *ip_s = NULL, *gw_s = NULL;
+	_cleanup_json_ json_t *ports = NULL;
+	struct in_addr ip, gw;
+	const char *name;
+	json_t *settings;
+	bool any = false;
+	int r;
+
+	pthread_mutex_lock(&c->cs->lock);
+	json_object_foreach (json_object_get(c->net_run, "Networks"), name, settings) {
+		ip_s = strdup(json_string_value(json_object_get(settings, "IPAddress")) ?: "");
+		gw_s = strdup(json_string_value(json_object_get(settings, "Gateway")) ?: "");
+		any = true;
+		break;
+	}
+	path = strdup(json_string_value(json_object_get(c->net_run, "SandboxKey")) ?: "");
+	pthread_mutex_unlock(&c->cs->lock);
+	if (!any)
+		return 0; /* no network left */
+	if (!path || !ip_s || !gw_s)
+		return error_set(err, ENOMEM, "out of memory");
+	if (inet_pton(AF_INET, ip_s, &ip) != 1 || inet_pton(AF_INET, gw_s, &gw) != 1)
+		return 0; /* no IPv4 endpoint */
+	r = network_default_route(path, gw, err);
+	r = r
+	            ?: ports_publish(
+	                       c->cs->e->networks, c->id, ip,
+	                       json_object_get(c->host_config, "PortBindings"),
+	                       json_object_get(c->config, "ExposedPorts"),
+	                       json_is_true(json_object_get(c->host_config, "PublishAllPorts")),
+	                       &ports, err);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&c->cs->lock);
+	if (json_is_object(c->net_run))
+		json_object_set(c->net_run, "Ports", ports);
+	pthread_mutex_unlock(&c->cs->lock);
+	return 0;
+}
+
 /* Hot-plug r into the running c. With c->op held. */
 static int connect_running(struct ctr *c, const struct net_ref *r, json_t *epc,
                            struct husk_error **err)
 {
 	_cleanup_free_ char *path = NULL;
 	json_t *settings = NULL, *nets;
-	bool known;
+	bool known, first;
 	int res;
 
 	pthread_mutex_lock(&c->cs->lock);
 	nets = json_object_get(c->net_run, "Networks");
 	known = json_object_get(nets, r->name) != NULL;
+	first = json_object_size(nets) == 0;
 	path = json_string_value(json_object_get(c->net_run, "SandboxKey"))
 	               ? strdup(json_string_value(json_object_get(c->net_run, "SandboxKey")))
 	               : NULL;
@@ -238,7 +285,8 @@ static int connect_running(struct ctr *c, const struct net_ref *r, json_t *epc,
 		json_object_set_new(c->net_run, "Networks", json_object());
 	json_object_set_new(json_object_get(c->net_run, "Networks"), r->name, settings);
 	pthread_mutex_unlock(&c->cs->lock);
-	return 0;
+	/* (its route came with it: connect routes a container's only network) */
+	return first ? gateway_take(c, err) : 0;
 }
 
 /* What connect and disconnect share: c->op taken (also on failure), the
@@ -309,11 +357,16 @@ out:
 /* Take the endpoint out of the running c. With c->op held. */
 static int disconnect_running(struct ctr *c, const struct net_ref *r, struct husk_error **err)
 {
-	bool known;
+	bool known, gateway = false;
+	const char *first = NULL;
+	json_t *v;
 	int res;
 
 	pthread_mutex_lock(&c->cs->lock);
 	known = json_object_get(json_object_get(c->net_run, "Networks"), r->name) != NULL;
+	json_object_foreach (json_object_get(c->net_run, "Networks"), first, v)
+		break;
+	gateway = first && streq(first, r->name);
 	pthread_mutex_unlock(&c->cs->lock);
 	if (!known)
 		return error_set(err, ENOTCONN, "container %s is not connected to network %s",
@@ -323,8 +376,10 @@ static int disconnect_running(struct ctr *c, const struct net_ref *r, struct hus
 		return res;
 	pthread_mutex_lock(&c->cs->lock);
 	json_object_del(json_object_get(c->net_run, "Networks"), r->name);
+	if (gateway)
+		json_object_set_new(c->net_run, "Ports", json_object());
 	pthread_mutex_unlock(&c->cs->lock);
-	return 0;
+	return gateway ? gateway_take(c, err) : 0;
 }
 
 int containers_network_disconnect(struct containers *cs, const char *network, const char *name,

@@ -313,6 +313,23 @@ int network_connect(struct networks *n, const char *name, const char *netns_path
 	return r < 0 ? error_wrap(err, "connect to network %s", name) : 0;
 }
 
+int network_default_route(const char *netns_path, struct in_addr gw, struct husk_error **err)
+{
+	_cleanup_(nl_closep) struct nl *nl = NULL;
+	_cleanup_close_ int nsfd = open(netns_path, O_RDONLY | O_CLOEXEC);
+	_cleanup_error_ struct husk_error *e = NULL;
+	int r;
+
+	if (nsfd < 0)
+		return error_set_errno(err, errno, "open \"%s\"", netns_path);
+	r = nl_open(nsfd, &nl, err);
+	if (r == 0 && (r = nl_route_default(nl, gw, &e)) == -EEXIST)
+		r = 0;
+	if (r < 0 && e)
+		error_set(err, error_code(e), "%s", error_message(e));
+	return r;
+}
+
 int network_disconnect(struct networks *n, const char *name, const char *container_id,
                        struct husk_error **err)
 {

@@ -88,6 +88,10 @@ struct endpoint_config {
  * DriverOpts}. On failure nothing of the endpoint is left. */
 int network_connect(struct networks *n, const char *name, const char *netns_path,
                     const struct endpoint_config *ec, json_t **ret, struct husk_error **err);
+/* The default route of the network namespace at netns_path, via gw (one
+ * already there is kept): what a container's next network takes over when
+ * the one that had it leaves. */
+int network_default_route(const char *netns_path, struct in_addr gw, struct husk_error **err);
 /* Undo network_connect (also after a restart, from the endpoint record),
  * deleting the veth at once (the container's namespace lives on). Not
  * connected is fine. The table goes with the last endpoint. */

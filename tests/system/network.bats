@@ -316,6 +316,37 @@ socketserver.TCPServer(("10.251.0.2", 9000), H).handle_request()' &
 	husk network rm hot >/dev/null
 }
 
+@test "network disconnect of the first network: the next one takes the default route and the published ports; a connect to a container without one gets them" {
+	husk network create --subnet 10.252.9.0/24 gwnet >/dev/null
+	web gw1 -p 127.0.0.1:18191:8080 >/dev/null
+	husk network connect gwnet gw1
+	wait_http http://127.0.0.1:18191/
+	run husk exec gw1 ip route show default
+	assert_output --partial 'dev eth0'
+	husk network disconnect bridge gw1
+	run husk exec gw1 ip route show default
+	assert_output --partial 'via 10.252.9.1 dev eth1'
+	run curl -s --max-time 5 http://127.0.0.1:18191/
+	assert_output 'hello from gw1'
+	run husk port gw1
+	assert_output '8080/tcp -> 127.0.0.1:18191'
+	# without a network, then connected again: route and ports come back
+	husk network disconnect gwnet gw1
+	run husk exec gw1 ip route show default
+	assert_output ''
+	run husk port gw1
+	assert_output ''
+	husk network connect bridge gw1
+	run husk exec gw1 ip route show default
+	assert_output --partial 'dev eth'
+	run curl -s --max-time 5 http://127.0.0.1:18191/
+	assert_output 'hello from gw1'
+	husk rm -f gw1 >/dev/null
+	husk network rm gwnet >/dev/null
+	run husk system check
+	assert_success
+}
+
 @test "network connect: a stopped container joins at its next start, with its address and alias" {
 	husk network create --subnet 10.252.8.0/24 later >/dev/null
 	web lw --network later
