@@ -52,7 +52,15 @@ bench_cleanup() {
 	pkill -f -- "--data-root $DIR/" 2>/dev/null
 	umount_below "$DIR"
 	rm -rf "$DIR"
-	[ -n "${DOCKER_BRIDGE:-}" ] && ip link del "$DOCKER_BRIDGE" 2>/dev/null
+	if [ -n "${DOCKER_BRIDGE:-}" ]; then
+		ip link del "$DOCKER_BRIDGE" 2>/dev/null
+		# dockerd leaves its masquerade rule for the bridge's subnet behind
+		iptables-save -t nat 2>/dev/null | grep -- "^-A POSTROUTING .* ! -o $DOCKER_BRIDGE " |
+			sed 's/^-A /-D /' | while read -r rule; do
+			# shellcheck disable=SC2086 # the rule's words
+			iptables -t nat $rule 2>/dev/null
+		done
+	fi
 	# huskd's default bridge and nft table, named after its data root, if
 	# it did not get to remove them
 	local h
