@@ -14,6 +14,7 @@
 
 #include "base/fs.h"
 #include "base/json.h"
+#include "base/log.h"
 #include "base/str.h"
 #include "engine/container_internal.h"
 #include "engine/engine.h"
@@ -211,7 +212,7 @@ static bool live(const struct ctr *c, bool *ret_gone)
  * ports go with its first network; when that one leaves, the next one
  * takes them over (a connect to a container left without a network
  * too). With c->op held, c running. */
-static int gateway_take(struct ctr *c, struct husk_error **err)
+static int gateway_move(struct ctr *c, struct husk_error **err)
 {
 	_cleanup_free_ char *path = NULL, *ip_s = NULL, *gw_s = NULL;
 	_cleanup_json_ json_t *ports = NULL;
@@ -253,6 +254,17 @@ static int gateway_take(struct ctr *c, struct husk_error **err)
 	return 0;
 }
 
+/* gateway_move for an endpoint that is in (or out) already: a failure is
+ * logged, the connect or disconnect stands. */
+static void gateway_take(struct ctr *c)
+{
+	_cleanup_error_ struct husk_error *err = NULL;
+
+	if (gateway_move(c, &err) < 0)
+		log_warn("container %.12s: its next network's route and ports: %s", c->id,
+		         error_message(err));
+}
+
 /* Hot-plug r into the running c. With c->op held. */
 static int connect_running(struct ctr *c, const struct net_ref *r, json_t *epc,
                            struct husk_error **err)
@@ -286,7 +298,9 @@ static int connect_running(struct ctr *c, const struct net_ref *r, json_t *epc,
 	json_object_set_new(json_object_get(c->net_run, "Networks"), r->name, settings);
 	pthread_mutex_unlock(&c->cs->lock);
 	/* (its route came with it: connect routes a container's only network) */
-	return first ? gateway_take(c, err) : 0;
+	if (first)
+		gateway_take(c);
+	return 0;
 }
 
 /* What connect and disconnect share: c->op taken (also on failure), the
@@ -379,7 +393,9 @@ static int disconnect_running(struct ctr *c, const struct net_ref *r, struct hus
 	if (gateway)
 		json_object_set_new(c->net_run, "Ports", json_object());
 	pthread_mutex_unlock(&c->cs->lock);
-	return gateway ? gateway_take(c, err) : 0;
+	if (gateway)
+		gateway_take(c);
+	return 0;
 }
 
 int containers_network_disconnect(struct containers *cs, const char *network, const char *name,
