@@ -322,10 +322,9 @@ static int network_up(struct ctr *c, struct husk_error **err)
 		                  &ports, err);
 	if (r == 0)
 		r = loopback_up(path, err);
-	if (r < 0) {
-		network_down(c);
-		return r;
-	}
+	if (r < 0)
+		return r; /* the start's failure withdraws it (the runtime may be in the
+		             namespace now: it stays until then) */
 	pthread_mutex_lock(&c->cs->lock);
 	json_decref(c->net_run);
 	c->net_run = json_pack("{s:O, s:o, s:s}", "Networks", networks, "Ports",
@@ -798,8 +797,16 @@ static int launch(struct ctr *c, struct run_setup *s, struct husk_error **err)
 	if (r < 0)
 		return r;
 	r = monitor_spawn(&mc, &pid, &mpid, err);
-	if (r < 0)
+	if (r < 0) {
+		/* a network that failed meanwhile is the reason to tell */
+		_cleanup_error_ struct husk_error *ne = NULL;
+		int nr = network_end(&s->net, &ne);
+		if (nr < 0) {
+			error_clear(err);
+			return error_set(err, error_code(ne), "%s", error_message(ne));
+		}
 		return r;
+	}
 	pthread_mutex_lock(&cs->lock);
 	c->pid = pid;
 	c->monitor_pid = mpid;
