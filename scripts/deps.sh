@@ -11,7 +11,7 @@ PACKAGES=(
 	libarchive-dev libzstd-dev zlib1g-dev libisal-dev libseccomp-dev libcap-dev libmnl-dev
 	# tests
 	libcmocka-dev bats bats-assert bats-support
-	busybox-static jq curl socat clang-format shellcheck
+	busybox-static jq curl socat clang-format shellcheck bpftool
 	# peers the tests and benchmarks compare with and interoperate with
 	runc skopeo podman hyperfine containerd time debootstrap isal
 	docker-registry apache2-utils docker.io python3-docker wrk libcrypt-dev libnftables-dev libgnutls28-dev

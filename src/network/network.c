@@ -390,6 +390,31 @@ static int default_bridge_repick(struct networks *n, json_t *net, struct husk_er
 	return net_record_save(n, "networks", id, net, err);
 }
 
+/* The redirect of the host's connections to published ports, taking over
+ * a previous daemon's; without it (no cgroup2, no BPF) they go through
+ * DNAT, as every other connection does. */
+static void redir_open(struct networks *n)
+{
+	_cleanup_error_ struct husk_error *err = NULL;
+
+	if (portredir_open(n->table, &n->redir, &err) < 0)
+		log_info("published ports: no redirect of the host's own connections (%s)",
+		         error_message(err));
+}
+
+/* Attach it with the first published port's table; a kernel that refuses
+ * is not asked again. Lock held. */
+static void redir_ensure(struct networks *n)
+{
+	_cleanup_error_ struct husk_error *err = NULL;
+
+	if (n->redir && portredir_ensure(n->redir, &err) < 0) {
+		log_warn("published ports: no redirect of the host's own connections (%s)",
+		         error_message(err));
+		portredir_free(TAKE_PTR(n->redir));
+	}
+}
+
 /* The default bridge, so that its address claims its subnet against other
  * daemons from the start; and no table of ours unless an endpoint needs it
  * (one left by a daemon that died with nothing running is deleted). */
@@ -446,6 +471,8 @@ int networks_open(const struct networks_config *c, struct networks **ret, struct
 		networks_free(n);
 		return error_wrap(err, "networks");
 	}
+	if (c->nat)
+		redir_open(n);
 	networks_settle(n);
 	*ret = n;
 	return 0;
@@ -467,6 +494,7 @@ void networks_free(struct networks *n)
 	json_decref(n->nets);
 	json_decref(n->eps);
 	nat_free(n->nat);
+	portredir_free(n->redir);
 	pthread_mutex_destroy(&n->lock);
 	pthread_cond_destroy(&n->idle);
 	free(n);
@@ -565,6 +593,7 @@ int net_bridge_ensure(struct networks *n, json_t *net, struct husk_error **err)
 	r = nat_ensure(n->nat, err);
 	if (r < 0)
 		return r;
+	redir_ensure(n);
 	return nat_network_add(n->nat, bridge_of(net), &s, err);
 }
 
@@ -572,7 +601,12 @@ static void nat_remove_now(struct networks *n)
 {
 	_cleanup_error_ struct husk_error *err = NULL;
 
-	if (n->nat && json_object_size(n->eps) == 0 && nat_remove(n->nat, &err) < 0)
+	if (!n->nat || json_object_size(n->eps) != 0)
+		return;
+	if (nat_remove(n->nat, &err) < 0)
+		log_warn("%s", error_message(err));
+	error_clear(&err);
+	if (n->redir && portredir_remove(n->redir, &err) < 0)
 		log_warn("%s", error_message(err));
 }
 

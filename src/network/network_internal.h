@@ -8,6 +8,7 @@
 #include "network/ipam.h"
 #include "network/nat.h"
 #include "network/network.h"
+#include "network/portredir.h"
 
 #define NETWORK_RECORD_MAX (1u << 20)
 
@@ -19,6 +20,9 @@ struct networks {
 	json_t *nets;    /* id → record (Docker's network JSON + "husk.bridge") */
 	json_t *eps;     /* "<container>/<network id>" → endpoint record */
 	struct nat *nat; /* NULL when cfg.nat is off */
+	/* the host's own connections to published TCP ports, straight to the
+	 * container; NULL when cfg.nat is off or the kernel refused it */
+	struct portredir *redir;
 	pthread_mutex_t lock;
 	pthread_cond_t idle;  /* signalled when nat_jobs drops to 0 */
 	unsigned nat_jobs;    /* table removals running on their own thread */
@@ -49,5 +53,9 @@ int net_subnet(json_t *net, struct ipam_subnet *ret_subnet, struct in_addr *ret_
 
 /* endpoint.c: rewrite the /etc/hosts of every endpoint of a user network. */
 void endpoint_hosts_refresh(struct networks *n, const char *net_id);
+/* ports.c: publish one port (the DNAT map element, and for TCP the
+ * redirect of the host's own connections) or withdraw it. Lock held. */
+int net_port_add(struct networks *n, const struct nat_port *p, struct husk_error **err);
+void net_port_del(struct networks *n, const struct nat_port *p);
 /* ports.c: unpublish what an endpoint record lists. */
 void ports_unpublish_record(struct networks *n, json_t *ep);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/fs.h"
+#include "base/log.h"
 #include "base/str.h"
 #include "network/netlink.h"
 #include "network/network_internal.h"
@@ -121,6 +122,30 @@ static int nat_port_of(json_t *p, struct nat_port *ret)
 	return 0;
 }
 
+int net_port_add(struct networks *n, const struct nat_port *p, struct husk_error **err)
+{
+	_cleanup_error_ struct husk_error *e = NULL;
+	int r = nat_port_add(n->nat, p, err);
+
+	/* the redirect only speeds the host's connections up: DNAT serves
+	 * them as well when it cannot be had */
+	if (r == 0 && p->proto == IPPROTO_TCP && portredir_active(n->redir) &&
+	    portredir_add(n->redir, p->host_ip, p->host_port, p->ip, p->port, &e) < 0)
+		log_warn("%s (the host's connections go through DNAT)", error_message(e));
+	return r;
+}
+
+void net_port_del(struct networks *n, const struct nat_port *p)
+{
+	_cleanup_error_ struct husk_error *e = NULL;
+
+	if (p->proto == IPPROTO_TCP && n->redir &&
+	    portredir_del(n->redir, p->host_ip, p->host_port, &e) < 0)
+		log_warn("%s", error_message(e));
+	if (n->nat)
+		nat_port_del(n->nat, p, NULL);
+}
+
 void ports_unpublish_record(struct networks *n, json_t *ep)
 {
 	json_t *p;
@@ -128,8 +153,8 @@ void ports_unpublish_record(struct networks *n, json_t *ep)
 
 	json_array_foreach (json_object_get(ep, "Ports"), i, p) {
 		struct nat_port np;
-		if (n->nat && nat_port_of(p, &np) == 0)
-			nat_port_del(n->nat, &np, NULL);
+		if (nat_port_of(p, &np) == 0)
+			net_port_del(n, &np);
 	}
 	json_array_clear(json_object_get(ep, "Ports"));
 }
@@ -158,7 +183,7 @@ static int publish_one(struct networks *n, json_t *ep, const struct binding *b, 
 		                 hip, b->lo, b->hi);
 	}
 	struct nat_port np = {b->proto, b->host_ip, port, ip, b->port};
-	r = nat_port_add(n->nat, &np, err);
+	r = net_port_add(n, &np, err);
 	if (r < 0)
 		return r;
 	json_array_append_new(json_object_get(ep, "Ports"),
@@ -327,6 +352,32 @@ static int veths_unknown(struct networks *n, struct nl *nl, char ***ret, struct 
 	return r;
 }
 
+/* The redirect map holds the published TCP ports, no more, no less; and
+ * its programs go with the last endpoint. Lock held. */
+static void redir_check(struct networks *n, json_t *out)
+{
+	size_t tcp = 0, mapped = 0;
+	const char *key;
+	json_t *ep, *p;
+	size_t i;
+
+	if (!portredir_active(n->redir))
+		return;
+	if (json_object_size(n->eps) == 0) {
+		json_array_append_new(out, json_sprintf("BPF programs %s attached with no "
+		                                        "endpoint",
+		                                        n->table));
+		return;
+	}
+	json_object_foreach (n->eps, key, ep)
+		json_array_foreach (json_object_get(ep, "Ports"), i, p)
+			tcp += streq(json_string_value(json_object_get(p, "Proto")), "tcp");
+	if (portredir_count(n->redir, &mapped, NULL) == 0 && mapped != tcp)
+		json_array_append_new(out, json_sprintf("%zu ports redirected by BPF programs %s "
+		                                        "for %zu published over TCP",
+		                                        mapped, n->table, tcp));
+}
+
 int networks_check(struct networks *n, char *const *live, json_t **ret, struct husk_error **err)
 {
 	_cleanup_(json_decrefp) json_t *out = json_array();
@@ -364,6 +415,7 @@ int networks_check(struct networks *n, char *const *live, json_t **ret, struct h
 			                     "which is not running",
 			                     json_string_value(json_object_get(ep, "Veth")), cid));
 	}
+	redir_check(n, out);
 	pthread_mutex_unlock(&n->lock);
 	STRV_FOREACH (v, veths)
 		json_array_append_new(out, json_sprintf("interface %s has no endpoint", *v));

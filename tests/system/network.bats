@@ -84,6 +84,25 @@ table_gone() {
 	return 1
 }
 
+# The hooks of this daemon's BPF programs on the cgroup2 root, one a line.
+our_progs() {
+	local root
+	for root in /sys/fs/cgroup /sys/fs/cgroup/unified; do
+		[ "$(stat -f -c %T "$root" 2>/dev/null)" = cgroup2fs ] || continue
+		bpftool -j cgroup show "$root" |
+			jq -r --arg n "$TABLE" '.[] | select(.name == $n) | .attach_type' | sort
+		return
+	done
+}
+
+# peer ADDR PORT: connect from the host; print the client's own address
+# and the peer it is told
+peer() {
+	python3 -c 'import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+print(s.getsockname()[0], "%s:%d" % s.getpeername())' "$@"
+}
+
 @test "a container on the bridge: eth0 with an address, a default route, its name in /etc/hosts" {
 	run husk run --rm --hostname box busybox sh -c 'ip -o -4 addr show eth0; ip route; grep box /etc/hosts'
 	assert_success
@@ -137,6 +156,40 @@ table_gone() {
 	husk rm -f w2 w3 w4
 	run nft list map ip "$TABLE" tcp_any
 	refute_output --partial 18182
+}
+
+@test "the host's own connections to a published port go straight to the container" {
+	require_cmd bpftool jq
+	web rd1 -p 127.0.0.1:18192:8080 -p 18193:8080 >/dev/null
+	wait_http http://127.0.0.1:18192/
+	run our_progs
+	assert_output "$(printf 'cgroup_inet4_connect\ncgroup_inet4_getpeername\ncgroup_inet_sock_release')"
+	local gw
+	gw=$(husk network inspect bridge --format '{{(index .IPAM.Config 0).Gateway}}')
+	# the client leaves from the bridge's address; its peer is still the
+	# published one
+	run peer 127.0.0.1 18192
+	assert_output "$gw 127.0.0.1:18192"
+	run peer 127.0.0.1 18193
+	assert_output "$gw 127.0.0.1:18193"
+	run peer 127.0.0.7 18193
+	assert_output "$gw 127.0.0.7:18193"
+	run curl -s http://127.0.0.7:18193/
+	assert_output "hello from rd1"
+	# a container's own loopback is its own
+	run husk run --rm busybox sh -c 'timeout 5 wget -qO- http://127.0.0.1:18193/ 2>&1'
+	assert_output --partial 'Connection refused'
+	# from another container, through the host's address (DNAT)
+	run husk run --rm busybox timeout 10 wget -qO- http://10.250.0.1:18193/
+	assert_output "hello from rd1"
+	run husk system check
+	assert_success
+	husk rm -f rd1 >/dev/null
+	run curl -s --max-time 2 http://127.0.0.1:18193/
+	assert_failure
+	table_gone "$TABLE"
+	run our_progs
+	assert_output ''
 }
 
 @test "random host ports: -p CPORT and -P for EXPOSEd ports" {
@@ -518,6 +571,12 @@ socketserver.TCPServer(("10.251.0.2", 9000), H).handle_request()' &
 	huskd_start
 	run curl -sf http://127.0.0.1:18187/
 	assert_output "hello from lpub"
+	# the restarted daemon took its BPF programs over: still redirected,
+	# no second set attached
+	run our_progs
+	assert_output "$(printf 'cgroup_inet4_connect\ncgroup_inet4_getpeername\ncgroup_inet_sock_release')"
+	run peer 127.0.0.1 18187
+	assert_output "$(husk network inspect bridge --format '{{(index .IPAM.Config 0).Gateway}}') 127.0.0.1:18187"
 	run husk port lpub
 	assert_output "8080/tcp -> 127.0.0.1:18187"
 	husk rm -f lpub >/dev/null
