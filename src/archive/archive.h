@@ -150,6 +150,11 @@ struct apply_opts {
 	 * these maps give it (NULL or empty: kept as it is); an owner they do
 	 * not map is -ERANGE naming the entry. */
 	const struct id_mapping *id_shift;
+	/* docker cp -a (copyUIDGID): every entry owned by this container
+	 * uid/gid pair instead of the tar's (before id_shift); NULL: the tar's */
+	const struct apply_owner {
+		uint32_t uid, gid;
+	} * owner;
 };
 
 /* Unpack the layer read from in_fd (to its EOF, so the blob digest covers

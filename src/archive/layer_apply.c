@@ -233,6 +233,10 @@ static int apply_entries(struct archive *a, struct apply_ctx *c, struct apply_ru
 			return error_set(err, E2BIG, "layer has more than %llu entries",
 			                 (unsigned long long)max_entries);
 		r = decode_entry(a, ae, max_size, path, link, &e, err);
+		if (r >= 0 && c->o->owner) {
+			e.uid = c->o->owner->uid;
+			e.gid = c->o->owner->gid;
+		}
 		if (r >= 0)
 			r = shift_ids(c->o->id_shift, &e, err);
 		if (r >= 0)

@@ -23,6 +23,7 @@
 #include "base/str.h"
 #include "engine/container_internal.h"
 #include "engine/engine.h"
+#include "engine/spec_build.h"
 #include "engine/volumes.h"
 #include "store/store.h"
 
@@ -510,6 +511,30 @@ static int in_volume(struct ctr *c, const char *path, bool *ret, struct husk_err
 	return 0;
 }
 
+/* cp -a: the container's user as its own files know it (dockerd looks the
+ * name up on the host, which is another system's user database). */
+static int put_owner(struct ctr_root *r, struct apply_owner *ret, struct husk_error **err)
+{
+	_cleanup_free_ char *user = NULL;
+	struct spec_user u = {0};
+	int k;
+
+	pthread_mutex_lock(&r->c->cs->lock);
+	user = strdup(json_string_value(json_object_get(r->c->config, "User")) ?: "");
+	pthread_mutex_unlock(&r->c->cs->lock);
+	if (!user)
+		return error_set(err, ENOMEM, "out of memory");
+	*ret = (struct apply_owner){0, 0};
+	if (!*user)
+		return 0;
+	k = spec_resolve_user(r->fd, user, NULL, &u, err);
+	if (k < 0)
+		return k;
+	*ret = (struct apply_owner){u.uid, u.gid};
+	spec_user_release(&u);
+	return 0;
+}
+
 static int put_into(struct ctr_root *r, const char *name, const char *path,
                     const struct containers_put_opts *o, int in_fd, struct husk_error **err)
 {
@@ -519,6 +544,7 @@ static int put_into(struct ctr_root *r, const char *name, const char *path,
 	                        .dest_name = path,
 	                        .id_shift = &r->c->cs->e->remap.map};
 	_cleanup_close_ int dfd = open_in_root(r->fd, path, O_PATH, 0, 0);
+	struct apply_owner owner = {0};
 	bool to_volume, ro;
 	struct stat st;
 	int k;
@@ -539,6 +565,12 @@ static int put_into(struct ctr_root *r, const char *name, const char *path,
 	pthread_mutex_unlock(&r->c->cs->lock);
 	if (!to_volume && ro)
 		return error_set(err, EINVAL, "container rootfs is marked read-only");
+	if (o->copy_uid_gid) {
+		k = put_owner(r, &owner, err);
+		if (k < 0)
+			return k;
+		ao.owner = &owner;
+	}
 	k = layer_apply_at(in_fd, dfd, &ao, NULL, err);
 	if (k < 0 && err && *err) {
 		/* dockerd: whatever the tar asks for that cannot be is a 500 */

@@ -46,7 +46,10 @@ void containers_archive_free(struct containers_archive *a);
 
 struct containers_put_opts {
 	bool no_overwrite_dir_non_dir;
-	bool copy_uid_gid; /* accepted; owners come from the tar either way */
+	/* docker cp -a: what is extracted belongs to the container's user
+	 * (Config.User, resolved in the container's /etc/passwd and
+	 * /etc/group; root when it has none) rather than to the tar's owners */
+	bool copy_uid_gid;
 };
 /* PUT …/archive?path=DIR: extract the tar read from in_fd (plain, gzip,
  * bzip2, xz or zstd) into DIR, which must exist and be a directory.

@@ -210,6 +210,38 @@ huskd_resources() {
 	assert_output put
 }
 
+@test "cp -a: what is copied in belongs to the container's user, found in its /etc/passwd" {
+	local d=$BATS_TEST_TMPDIR
+	echo owned >"$d/owned"
+	chown 42:43 "$d/owned"
+	hk run -d --name cpu1 -u 1234:2345 busybox sleep 1000 >/dev/null
+	hk cp -a "$d/owned" cpu1:/tmp/
+	run hk exec cpu1 stat -c '%u:%g' /tmp/owned
+	assert_output 1234:2345
+	# without -a, the archive's owners
+	hk cp "$d/owned" cpu1:/tmp/plain
+	run hk exec cpu1 stat -c '%u:%g' /tmp/plain
+	assert_output 42:43
+	# a name from the container's own passwd (the host may have no such user)
+	hk create --name cpu2 -u nobody busybox true >/dev/null
+	hk cp -a "$d/owned" cpu2:/
+	run bash -c "$(declare -f hk); hk cp cpu2:/owned - | tar tv --numeric-owner"
+	assert_output --regexp '^-rw-r--r-- 65534/65534 '
+	# no user: root
+	hk create --name cpu4 busybox true >/dev/null
+	hk cp -a "$d/owned" cpu4:/tmp/
+	run bash -c "$(declare -f hk); hk cp cpu4:/tmp/owned - | tar tv --numeric-owner"
+	assert_output --regexp '^-rw-r--r-- 0/0 '
+	# a user the container does not know: said, nothing written
+	hk create --name cpu3 -u nosuchuser busybox true >/dev/null
+	run hk cp -a "$d/owned" cpu3:/
+	assert_failure
+	assert_output --partial 'unable to find user nosuchuser'
+	run hk cp cpu3:/owned -
+	assert_failure
+	hk rm -f cpu1 cpu2 cpu3 cpu4 >/dev/null
+}
+
 @test "cp into a read-only rootfs is refused with docker's words" {
 	hk run -d --name ro1 --read-only busybox sleep 1000
 	run -1 hk cp "$BATS_TEST_TMPDIR" ro1:/tmp
