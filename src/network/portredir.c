@@ -308,7 +308,7 @@ static int map_key_size(int fd)
  * (the fd is f's to keep or close). */
 static int each_ours(struct portredir *p, int hook, void (*f)(struct portredir *, int, int))
 {
-	uint32_t ids[PROG_MAX];
+	uint32_t ids[PROG_MAX] = {0};
 	union bpf_attr a = {0};
 
 	a.query.target_fd = (uint32_t)p->cgroup;
@@ -367,7 +367,7 @@ static void close_all(struct portredir *p)
 /* The maps of the connect program found attached. */
 static void adopt_maps(struct portredir *p)
 {
-	uint32_t ids[4], n = 0;
+	uint32_t ids[4] = {0}, n = 0;
 	char name[PORTREDIR_NAME_MAX];
 
 	if (p->prog[HOOK_CONNECT] < 0 || prog_info(p->prog[HOOK_CONNECT], name, ids, &n) < 0)
