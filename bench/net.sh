@@ -5,7 +5,9 @@
 # --network none (`husk run --rm busybox true`, hyperfine); (2) HTTP
 # throughput (wrk, keep-alive connections to Debian's nginx serving 1 KiB,
 # 64 KiB and 1 MiB files; bench/mkwebimage.sh) through a port published on
-# 127.0.0.1 vs straight to the container's address, and the same image
+# 127.0.0.1 (the host's own connections are redirected to the container at
+# connect() by husk's BPF programs) vs straight to the container's
+# address, and the same image
 # through docker's -p (docker-proxy on loopback) and podman's -p. nginx,
 # not busybox httpd: a server that forks per request measures its fork,
 # not the path to it. Goals: added latency <= 10 ms; published >= 90% of
