@@ -192,6 +192,22 @@ print(s.getsockname()[0], "%s:%d" % s.getpeername())' "$@"
 	assert_output ''
 }
 
+@test "the container sees a remote client's own address" {
+	husk run -d --name ipw -p 18194:8080 busybox sh -c '
+		mkdir -p /www/cgi-bin
+		printf "#!/bin/sh\nprintf \"Content-Type: text/plain\\\\r\\\\n\\\\r\\\\n%%s\\\\n\" \"\$REMOTE_ADDR\"\n" >/www/cgi-bin/ip
+		chmod +x /www/cgi-bin/ip
+		exec httpd -f -p 8080 -h /www' >/dev/null
+	wait_http http://127.0.0.1:18194/cgi-bin/ip
+	# (httpd listens on IPv6 and tells v4 clients as [::ffff:a.b.c.d])
+	run ip netns exec "$RC" curl -s --max-time 5 http://10.250.0.1:18194/cgi-bin/ip
+	assert_output '[::ffff:10.250.0.2]'
+	# the host's own connection leaves from the bridge's address
+	run curl -s http://127.0.0.1:18194/cgi-bin/ip
+	assert_output "[::ffff:$(husk network inspect bridge --format '{{(index .IPAM.Config 0).Gateway}}')]"
+	husk rm -f ipw >/dev/null
+}
+
 @test "random host ports: -p CPORT and -P for EXPOSEd ports" {
 	husk run -d --name r1 -p 8080 --expose 9000 -P busybox sleep 60
 	run husk port r1 8080
