@@ -61,12 +61,13 @@ bench_cleanup() {
 			iptables -t nat $rule 2>/dev/null
 		done
 	fi
-	# huskd's default bridge and nft table, named after its data root, if
-	# it did not get to remove them
+	# huskd's default bridge, nft table and BPF programs, named after its
+	# data root, if it did not get to remove them
 	local h
 	h=$(printf %s "$DIR/root" | sha256sum | cut -c1-8)
 	ip link del "husk$h" 2>/dev/null
 	nft delete table ip "husk_$h" 2>/dev/null
+	"$SRC/scripts/bpf-detach.sh" "husk_$h"
 	return 0
 }
 

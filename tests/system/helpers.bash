@@ -72,13 +72,14 @@ husk_file_teardown() {
 	# any daemon still serving this file's data root (auto-started, or
 	# orphaned by a test that killed its parent) would keep bats waiting
 	pkill -KILL -f -- "--data-root $HUSK_DATA_ROOT( |$)" 2>/dev/null || true
-	# a daemon that was killed leaves its default bridge and nft table
-	# (named after its data root)
+	# a daemon that was killed leaves its default bridge, nft table and BPF
+	# programs (named after its data root)
 	if [ -n "${HUSK_DATA_ROOT:-}" ]; then
 		local h
 		h=$(printf %s "$HUSK_DATA_ROOT" | sha256sum | cut -c1-8)
 		ip link del "husk$h" 2>/dev/null || true
 		nft delete table ip "husk_$h" 2>/dev/null || true
+		"$HUSK_SRC/scripts/bpf-detach.sh" "husk_$h"
 	fi
 	if [ -n "${HUSK_TEST_DIR:-}" ] && [ -d "$HUSK_TEST_DIR" ]; then
 		rm -rf "$HUSK_TEST_DIR"
