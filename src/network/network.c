@@ -402,22 +402,28 @@ static void redir_open(struct networks *n)
 		         error_message(err));
 }
 
-/* Attach it with the first published port's table; a kernel that refuses
- * is not asked again. Lock held. */
+/* Attach it with the first published port's table (with the ports
+ * published already, when it comes later: after an upgrade, or once
+ * detached); a kernel that refuses is not asked again. Lock held. */
 static void redir_ensure(struct networks *n)
 {
 	_cleanup_error_ struct husk_error *err = NULL;
 
-	if (n->redir && portredir_ensure(n->redir, &err) < 0) {
+	int r = n->redir ? portredir_ensure(n->redir, &err) : 0;
+
+	if (r < 0) {
 		log_warn("published ports: no redirect of the host's own connections (%s)",
 		         error_message(err));
 		portredir_free(TAKE_PTR(n->redir));
+	} else if (r > 0) {
+		ports_redirect_all(n); /* a restored container's, published before */
 	}
 }
 
 /* The default bridge, so that its address claims its subnet against other
- * daemons from the start; and no table of ours unless an endpoint needs it
- * (one left by a daemon that died with nothing running is deleted). */
+ * daemons from the start; and no table or BPF program of ours unless an
+ * endpoint needs it (one left by a daemon that died with nothing running
+ * is deleted). */
 static void networks_settle(struct networks *n)
 {
 	_cleanup_error_ struct husk_error *err = NULL;
@@ -427,6 +433,10 @@ static void networks_settle(struct networks *n)
 		log_warn("the default bridge \"%s\": %s", n->bridge, error_message(err));
 	pthread_mutex_lock(&n->lock);
 	net_nat_release(n);
+	/* restored endpoints: their ports redirected again, should the
+	 * programs be gone (detached, or a daemon without them before) */
+	if (n->nat && json_object_size(n->eps) > 0)
+		redir_ensure(n);
 	pthread_mutex_unlock(&n->lock);
 }
 

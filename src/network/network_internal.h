@@ -57,5 +57,8 @@ void endpoint_hosts_refresh(struct networks *n, const char *net_id);
  * redirect of the host's own connections) or withdraw it. Lock held. */
 int net_port_add(struct networks *n, const struct nat_port *p, struct husk_error **err);
 void net_port_del(struct networks *n, const struct nat_port *p);
+/* ports.c: redirect every TCP port the endpoints publish (programs just
+ * attached, their map empty). Lock held. */
+void ports_redirect_all(struct networks *n);
 /* ports.c: unpublish what an endpoint record lists. */
 void ports_unpublish_record(struct networks *n, json_t *ep);

@@ -1,5 +1,6 @@
 #include "network/portredir.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
@@ -18,20 +19,21 @@
 #define SO_NETNS_COOKIE 71
 #endif
 
-#define MAP_ENTRIES 65536
-#define PROG_MAX    64 /* programs looked at per hook when finding ours */
+#define PORTS_MAX   65536 /* published ports */
+#define SOCKETS_MAX 16384 /* redirected sockets remembered for getpeername */
+#define PROG_MAX    64    /* programs per hook: the kernel's own limit */
+#define LAYOUT      "1"   /* the maps' layout, in their names */
 
 /* The maps' layouts, shared with the programs below. Addresses and ports
  * are as the kernel's bpf_sock_addr has them: network byte order, the
  * port in the low 16 bits of a 32-bit word. */
-struct port_key {
-	uint64_t netns; /* the cookie of the namespace the connect() is made in */
-	uint32_t ip;    /* 0: published on every address */
+struct addr {
+	uint32_t ip; /* as a key, 0: published on every address */
 	uint32_t port;
 };
-struct addr {
-	uint32_t ip;
-	uint32_t port;
+struct sock_entry {
+	struct addr published; /* what the socket was connected to */
+	struct addr target;    /* where it went */
 };
 
 enum { HOOK_CONNECT, HOOK_PEERNAME, HOOK_RELEASE, HOOK_N };
@@ -52,9 +54,14 @@ struct portredir {
 	int cgroup;       /* the cgroup2 root, where the programs attach */
 	uint64_t netns;   /* our network namespace's cookie */
 	int prog[HOOK_N]; /* ours, attached; -1 when not */
-	int ports, peers; /* the maps; -1 when not */
+	int ports, socks; /* the maps; -1 when not */
 	bool active;
 };
+
+/* A zeroed attribute union: `= {0}` zeroes only the first member. */
+#define ATTR(a)                                                                                    \
+	union bpf_attr a;                                                                          \
+	memset(&a, 0, sizeof(a))
 
 static int sys_bpf(int cmd, union bpf_attr *a)
 {
@@ -69,12 +76,17 @@ static uint64_t ptr(const void *p)
 /* ---- the programs ---- */
 
 struct prog {
-	struct bpf_insn v[64];
+	struct bpf_insn v[96];
 	size_t n;
+	bool overflow;
 };
 
 static size_t emit(struct prog *p, uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
 {
+	if (p->n >= sizeof(p->v) / sizeof(p->v[0])) {
+		p->overflow = true;
+		return p->n - 1;
+	}
 	p->v[p->n] = (struct bpf_insn){
 	        .code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm};
 	return p->n++;
@@ -86,132 +98,184 @@ static void land(struct prog *p, size_t j)
 	p->v[j].off = (int16_t)(p->n - j - 1);
 }
 
+#define R0  BPF_REG_0
+#define R1  BPF_REG_1
+#define R2  BPF_REG_2
+#define R3  BPF_REG_3
+#define R4  BPF_REG_4
+#define R6  BPF_REG_6
+#define R7  BPF_REG_7
+#define R10 BPF_REG_10
+
 #define MOV(p, d, s)     emit(p, BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
 #define MOVI(p, d, v)    emit(p, BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, v)
+#define MOVW(p, d, v)    emit(p, BPF_ALU | BPF_MOV | BPF_K, d, 0, 0, (int32_t)(v))
 #define ADDI(p, d, v)    emit(p, BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, v)
-#define ANDI(p, d, v)    emit(p, BPF_ALU64 | BPF_AND | BPF_K, d, 0, 0, v)
+#define ANDW(p, d, v)    emit(p, BPF_ALU | BPF_AND | BPF_K, d, 0, 0, (int32_t)(v))
 #define LDW(p, d, s, o)  emit(p, BPF_LDX | BPF_W | BPF_MEM, d, s, o, 0)
 #define STW(p, d, o, s)  emit(p, BPF_STX | BPF_W | BPF_MEM, d, s, o, 0)
 #define STDW(p, d, o, s) emit(p, BPF_STX | BPF_DW | BPF_MEM, d, s, o, 0)
 #define STWI(p, d, o, v) emit(p, BPF_ST | BPF_W | BPF_MEM, d, 0, o, v)
 #define JNEI(p, d, v)    emit(p, BPF_JMP | BPF_JNE | BPF_K, d, 0, 0, v)
 #define JEQI(p, d, v)    emit(p, BPF_JMP | BPF_JEQ | BPF_K, d, 0, 0, v)
+#define JNEW(p, d, v)    emit(p, BPF_JMP32 | BPF_JNE | BPF_K, d, 0, 0, (int32_t)(v))
+#define JNE(p, d, s)     emit(p, BPF_JMP | BPF_JNE | BPF_X, d, s, 0, 0)
+#define JA(p)            emit(p, BPF_JMP | BPF_JA, 0, 0, 0, 0)
 #define CALL(p, f)       emit(p, BPF_JMP | BPF_CALL, 0, 0, 0, f)
 #define EXIT(p)          emit(p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
-#define LDMAP(p, d, fd)                                                                            \
-	(emit(p, BPF_LD | BPF_DW | BPF_IMM, d, BPF_PSEUDO_MAP_FD, 0, fd), emit(p, 0, 0, 0, 0, 0))
-#define STACK(p, d, o) (MOV(p, d, BPF_REG_10), ADDI(p, d, o))
+#define STACK(p, d, o)   (MOV(p, d, R10), ADDI(p, d, o))
 
 #define SA_IP    offsetof(struct bpf_sock_addr, user_ip4)
 #define SA_PORT  offsetof(struct bpf_sock_addr, user_port)
 #define SA_PROTO offsetof(struct bpf_sock_addr, protocol)
 #define SK_PROTO offsetof(struct bpf_sock, protocol)
 
+/* A 64-bit immediate (src 0) or a map's address (BPF_PSEUDO_MAP_FD). */
+static void ld64(struct prog *p, uint8_t dst, uint8_t src, uint64_t v)
+{
+	emit(p, BPF_LD | BPF_DW | BPF_IMM, dst, src, 0, (int32_t)(uint32_t)v);
+	emit(p, 0, 0, 0, 0, (int32_t)(uint32_t)(v >> 32));
+}
+
 /* Return 1: the hooks never refuse. */
 static void allow(struct prog *p)
 {
-	MOVI(p, BPF_REG_0, 1);
+	MOVI(p, R0, 1);
 	EXIT(p);
 }
 
-/* The socket's (r1's) cookie at fp-8, and the peers map's helper on it. */
-static void peer_op(struct prog *p, int peers, int helper)
+/* The two jumps (ret) to take when the context (r1, kept in r6) is not a
+ * TCP socket of our namespace: every socket of the machine passes these
+ * hooks. */
+static void ours_or_jump(struct prog *p, const struct portredir *r, int16_t proto_off,
+                         size_t ret[2])
 {
+	MOV(p, R6, R1);
+	LDW(p, R2, R6, proto_off);
+	ret[0] = JNEI(p, R2, IPPROTO_TCP);
+	CALL(p, BPF_FUNC_get_netns_cookie); /* r1 is still the context */
+	ld64(p, R2, 0, r->netns);
+	ret[1] = JNE(p, R0, R2);
+}
+
+static void land2(struct prog *p, const size_t j[2])
+{
+	land(p, j[0]);
+	land(p, j[1]);
+}
+
+/* The socket's (r6's) cookie at fp-8, and the sockets map's helper on it. */
+static void sock_op(struct prog *p, const struct portredir *r, int helper)
+{
+	MOV(p, R1, R6);
 	CALL(p, BPF_FUNC_get_socket_cookie);
-	STDW(p, BPF_REG_10, -8, BPF_REG_0);
-	LDMAP(p, BPF_REG_1, peers);
-	STACK(p, BPF_REG_2, -8);
+	STDW(p, R10, -8, R0);
+	ld64(p, R1, BPF_PSEUDO_MAP_FD, (uint32_t)r->socks);
+	STACK(p, R2, -8);
 	CALL(p, helper);
 }
 
-/* The address at reg into the context (r6)'s user_ip4/user_port. */
-static void set_addr(struct prog *p, int reg)
+/* The address at reg (+off) into the context (r6)'s user_ip4/user_port. */
+static void set_addr(struct prog *p, int reg, int16_t off)
 {
-	LDW(p, BPF_REG_2, reg, 0);
-	STW(p, BPF_REG_6, SA_IP, BPF_REG_2);
-	LDW(p, BPF_REG_2, reg, 4);
-	STW(p, BPF_REG_6, SA_PORT, BPF_REG_2);
+	LDW(p, R2, reg, off);
+	STW(p, R6, SA_IP, R2);
+	LDW(p, R2, reg, off + 4);
+	STW(p, R6, SA_PORT, R2);
 }
 
 /* connect4: a TCP connect() to a published (address, port) made in our
- * namespace goes to the container; the socket's cookie remembers where it
- * was meant to go. The stack: -16 port_key, -32 (-24 cookie, -32 addr). */
-static void prog_connect(struct prog *p, int ports, int peers)
+ * namespace goes to the container, and the socket's entry remembers both;
+ * any other connect of the socket drops its entry. The stack: -8 the
+ * ports key, then the socket's cookie; -40 its entry. */
+static void prog_connect(struct prog *p, const struct portredir *r)
 {
-	size_t not_tcp, hit, not_lo, miss;
+	size_t not_ours[2], hit, not_lo, miss, was_any, done;
 
-	MOV(p, BPF_REG_6, BPF_REG_1);
-	LDW(p, BPF_REG_2, BPF_REG_6, SA_PROTO);
-	not_tcp = JNEI(p, BPF_REG_2, IPPROTO_TCP);
-	CALL(p, BPF_FUNC_get_netns_cookie); /* r1 is still the context */
-	STDW(p, BPF_REG_10, -16, BPF_REG_0);
-	LDW(p, BPF_REG_2, BPF_REG_6, SA_IP);
-	STW(p, BPF_REG_10, -8, BPF_REG_2);
-	LDW(p, BPF_REG_3, BPF_REG_6, SA_PORT);
-	STW(p, BPF_REG_10, -4, BPF_REG_3);
-	LDMAP(p, BPF_REG_1, ports);
-	STACK(p, BPF_REG_2, -16);
+	ours_or_jump(p, r, SA_PROTO, not_ours);
+	LDW(p, R2, R6, SA_IP);
+	STW(p, R10, -8, R2);
+	LDW(p, R3, R6, SA_PORT);
+	STW(p, R10, -4, R3);
+	ld64(p, R1, BPF_PSEUDO_MAP_FD, (uint32_t)r->ports);
+	STACK(p, R2, -8);
 	CALL(p, BPF_FUNC_map_lookup_elem);
-	hit = JNEI(p, BPF_REG_0, 0);
-	/* 127.0.0.0/8 (the first byte is the low one): published on every address */
-	LDW(p, BPF_REG_2, BPF_REG_10, -8);
-	ANDI(p, BPF_REG_2, 0xff);
-	not_lo = JNEI(p, BPF_REG_2, 127);
-	STWI(p, BPF_REG_10, -8, 0);
-	LDMAP(p, BPF_REG_1, ports);
-	STACK(p, BPF_REG_2, -16);
+	hit = JNEI(p, R0, 0);
+	/* a loopback address: a port published on every address */
+	LDW(p, R2, R10, -8);
+	ANDW(p, R2, htonl(0xff000000));
+	not_lo = JNEW(p, R2, htonl(0x7f000000));
+	STWI(p, R10, -8, 0);
+	ld64(p, R1, BPF_PSEUDO_MAP_FD, (uint32_t)r->ports);
+	STACK(p, R2, -8);
 	CALL(p, BPF_FUNC_map_lookup_elem);
-	miss = JEQI(p, BPF_REG_0, 0);
+	miss = JEQI(p, R0, 0);
 	land(p, hit);
-	MOV(p, BPF_REG_7, BPF_REG_0);
-	MOV(p, BPF_REG_1, BPF_REG_6);
+	MOV(p, R7, R0);
+	LDW(p, R2, R6, SA_IP);
+	was_any = JNEI(p, R2, 0); /* 0.0.0.0 is loopback, as the kernel tells it */
+	MOVW(p, R2, htonl(INADDR_LOOPBACK));
+	land(p, was_any);
+	STW(p, R10, -40, R2);
+	LDW(p, R2, R6, SA_PORT);
+	STW(p, R10, -36, R2);
+	LDW(p, R2, R7, 0);
+	STW(p, R10, -32, R2);
+	LDW(p, R2, R7, 4);
+	STW(p, R10, -28, R2);
+	MOV(p, R1, R6);
 	CALL(p, BPF_FUNC_get_socket_cookie);
-	STDW(p, BPF_REG_10, -24, BPF_REG_0);
-	LDW(p, BPF_REG_2, BPF_REG_6, SA_IP);
-	STW(p, BPF_REG_10, -32, BPF_REG_2);
-	LDW(p, BPF_REG_2, BPF_REG_6, SA_PORT);
-	STW(p, BPF_REG_10, -28, BPF_REG_2);
-	LDMAP(p, BPF_REG_1, peers);
-	STACK(p, BPF_REG_2, -24);
-	STACK(p, BPF_REG_3, -32);
-	MOVI(p, BPF_REG_4, BPF_ANY);
-	CALL(p, BPF_FUNC_map_update_elem); /* a full map only costs getpeername */
-	set_addr(p, BPF_REG_7);
-	land(p, not_tcp);
+	STDW(p, R10, -8, R0);
+	ld64(p, R1, BPF_PSEUDO_MAP_FD, (uint32_t)r->socks);
+	STACK(p, R2, -8);
+	STACK(p, R3, -40);
+	MOVI(p, R4, BPF_ANY);
+	CALL(p, BPF_FUNC_map_update_elem); /* a failure only costs getpeername */
+	set_addr(p, R7, 0);
+	done = JA(p);
 	land(p, not_lo);
 	land(p, miss);
+	sock_op(p, r, BPF_FUNC_map_delete_elem);
+	land2(p, not_ours);
+	land(p, done);
 	allow(p);
 }
 
-/* getpeername4: a redirected socket's peer is the published address. */
-static void prog_peername(struct prog *p, int ports, int peers)
+/* getpeername4: a socket still connected where its redirect took it tells
+ * the published address as its peer. */
+static void prog_peername(struct prog *p, const struct portredir *r)
 {
-	size_t miss;
+	size_t not_ours[2], miss, moved_ip, moved_port;
 
-	(void)ports;
-	MOV(p, BPF_REG_6, BPF_REG_1);
-	peer_op(p, peers, BPF_FUNC_map_lookup_elem);
-	miss = JEQI(p, BPF_REG_0, 0);
-	set_addr(p, BPF_REG_0);
+	ours_or_jump(p, r, SA_PROTO, not_ours);
+	sock_op(p, r, BPF_FUNC_map_lookup_elem);
+	miss = JEQI(p, R0, 0);
+	LDW(p, R2, R0, 8);
+	LDW(p, R3, R6, SA_IP);
+	moved_ip = JNE(p, R2, R3);
+	LDW(p, R2, R0, 12);
+	LDW(p, R3, R6, SA_PORT);
+	moved_port = JNE(p, R2, R3);
+	set_addr(p, R0, 0);
+	land2(p, not_ours);
 	land(p, miss);
+	land(p, moved_ip);
+	land(p, moved_port);
 	allow(p);
 }
 
 /* sock_release: forget a TCP socket's entry. */
-static void prog_release(struct prog *p, int ports, int peers)
+static void prog_release(struct prog *p, const struct portredir *r)
 {
-	size_t not_tcp;
+	size_t not_ours[2];
 
-	(void)ports;
-	MOV(p, BPF_REG_6, BPF_REG_1);
-	LDW(p, BPF_REG_2, BPF_REG_6, SK_PROTO);
-	not_tcp = JNEI(p, BPF_REG_2, IPPROTO_TCP);
-	peer_op(p, peers, BPF_FUNC_map_delete_elem); /* r1 is still the context */
-	land(p, not_tcp);
+	ours_or_jump(p, r, SK_PROTO, not_ours);
+	sock_op(p, r, BPF_FUNC_map_delete_elem);
+	land2(p, not_ours);
 	allow(p);
 }
 
-static void (*const builders[HOOK_N])(struct prog *, int, int) = {
+static void (*const builders[HOOK_N])(struct prog *, const struct portredir *) = {
         [HOOK_CONNECT] = prog_connect,
         [HOOK_PEERNAME] = prog_peername,
         [HOOK_RELEASE] = prog_release,
@@ -219,32 +283,52 @@ static void (*const builders[HOOK_N])(struct prog *, int, int) = {
 
 /* ---- the kernel's objects ---- */
 
-static int map_create(const char *name, uint32_t key_size, uint32_t value_size,
-                      struct husk_error **err)
+/* "<name>p1" (ports) or "<name>s1" (sockets): whose, what, which layout. */
+static void map_name(const struct portredir *p, char kind, char ret[BPF_OBJ_NAME_LEN])
 {
-	union bpf_attr a = {0};
+	snprintf(ret, BPF_OBJ_NAME_LEN, "%s%c" LAYOUT, p->name, kind);
+}
+
+static int map_create(const struct portredir *p, char kind, enum bpf_map_type type,
+                      uint32_t key_size, uint32_t value_size, uint32_t max, struct husk_error **err)
+{
+	ATTR(a);
 	int fd;
 
-	a.map_type = BPF_MAP_TYPE_HASH;
+	a.map_type = type;
 	a.key_size = key_size;
 	a.value_size = value_size;
-	a.max_entries = MAP_ENTRIES;
-	a.map_flags = BPF_F_NO_PREALLOC;
-	snprintf(a.map_name, sizeof(a.map_name), "%s", name);
+	a.max_entries = max;
+	a.map_flags = type == BPF_MAP_TYPE_HASH ? BPF_F_NO_PREALLOC : 0;
+	map_name(p, kind, a.map_name);
 	fd = sys_bpf(BPF_MAP_CREATE, &a);
 	if (fd < 0)
-		return error_set_errno(err, errno, "create the BPF map %s", name);
+		return error_set_errno(err, errno, "create the BPF map %s", a.map_name);
 	return fd;
+}
+
+/* The verifier's last words, from its log. */
+static const char *log_tail(char *log)
+{
+	size_t n = strlen(log);
+	const char *last;
+
+	while (n && log[n - 1] == '\n')
+		log[--n] = '\0';
+	last = strrchr(log, '\n');
+	return last ? last + 1 : log;
 }
 
 static int prog_load(struct portredir *p, int hook, struct husk_error **err)
 {
 	struct prog prog = {0};
-	union bpf_attr a = {0};
 	char log[4096] = "";
+	ATTR(a);
 	int fd;
 
-	builders[hook](&prog, p->ports, p->peers);
+	builders[hook](&prog, p);
+	if (prog.overflow)
+		return error_set(err, E2BIG, "the BPF %s program is too long", hooks[hook].what);
 	a.prog_type = hooks[hook].type;
 	a.expected_attach_type = hooks[hook].attach;
 	a.insns = ptr(prog.v);
@@ -252,7 +336,7 @@ static int prog_load(struct portredir *p, int hook, struct husk_error **err)
 	a.license = ptr("Apache-2.0");
 	snprintf(a.prog_name, sizeof(a.prog_name), "%s", p->name);
 	fd = sys_bpf(BPF_PROG_LOAD, &a);
-	if (fd < 0 && errno == EACCES) { /* the verifier's reason */
+	if (fd < 0 && (errno == EACCES || errno == EINVAL)) { /* the verifier's reason */
 		a.log_buf = ptr(log);
 		a.log_size = sizeof(log);
 		a.log_level = 1;
@@ -260,22 +344,19 @@ static int prog_load(struct portredir *p, int hook, struct husk_error **err)
 	}
 	if (fd < 0) {
 		int e = errno;
-		size_t n = strlen(log);
-		while (n && log[n - 1] == '\n')
-			log[--n] = '\0';
-		const char *last = strrchr(log, '\n');
+		const char *why = log_tail(log);
 		return error_set_errno(err, e, "load the BPF %s program%s%s", hooks[hook].what,
-		                       *log ? ": " : "", last ? last + 1 : log);
+		                       *why ? ": " : "", why);
 	}
 	return fd;
 }
 
 /* The name (and with ret_maps, up to 4 map ids) of the program fd. */
-static int prog_info(int fd, char name[PORTREDIR_NAME_MAX], uint32_t *ret_maps, uint32_t *ret_nmaps)
+static int prog_info(int fd, char name[BPF_OBJ_NAME_LEN], uint32_t *ret_maps, uint32_t *ret_nmaps)
 {
 	struct bpf_prog_info info = {0};
-	union bpf_attr a = {0};
 	uint32_t maps[4] = {0};
+	ATTR(a);
 
 	info.nr_map_ids = 4;
 	info.map_ids = ptr(maps);
@@ -284,8 +365,8 @@ static int prog_info(int fd, char name[PORTREDIR_NAME_MAX], uint32_t *ret_maps, 
 	a.info.info = ptr(&info);
 	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a) < 0)
 		return -errno;
-	memcpy(name, info.name, PORTREDIR_NAME_MAX);
-	name[PORTREDIR_NAME_MAX - 1] = '\0';
+	memcpy(name, info.name, BPF_OBJ_NAME_LEN);
+	name[BPF_OBJ_NAME_LEN - 1] = '\0';
 	if (ret_maps) {
 		*ret_nmaps = info.nr_map_ids < 4 ? info.nr_map_ids : 4;
 		memcpy(ret_maps, maps, sizeof(maps));
@@ -293,23 +374,28 @@ static int prog_info(int fd, char name[PORTREDIR_NAME_MAX], uint32_t *ret_maps, 
 	return 0;
 }
 
-static int map_key_size(int fd)
+static int map_info_name(int fd, char name[BPF_OBJ_NAME_LEN])
 {
 	struct bpf_map_info info = {0};
-	union bpf_attr a = {0};
+	ATTR(a);
 
 	a.info.bpf_fd = (uint32_t)fd;
 	a.info.info_len = sizeof(info);
 	a.info.info = ptr(&info);
-	return sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a) < 0 ? -errno : (int)info.key_size;
+	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a) < 0)
+		return -errno;
+	memcpy(name, info.name, BPF_OBJ_NAME_LEN);
+	name[BPF_OBJ_NAME_LEN - 1] = '\0';
+	return 0;
 }
 
 /* Call f on an fd of each program named p->name attached to the hook
- * (the fd is f's to keep or close). */
-static int each_ours(struct portredir *p, int hook, void (*f)(struct portredir *, int, int))
+ * (the fd is f's to keep or close); the first of f's failures. */
+static int each_ours(struct portredir *p, int hook, int (*f)(struct portredir *, int, int))
 {
 	uint32_t ids[PROG_MAX] = {0};
-	union bpf_attr a = {0};
+	int r = 0;
+	ATTR(a);
 
 	a.query.target_fd = (uint32_t)p->cgroup;
 	a.query.attach_type = hooks[hook].attach;
@@ -318,41 +404,47 @@ static int each_ours(struct portredir *p, int hook, void (*f)(struct portredir *
 	if (sys_bpf(BPF_PROG_QUERY, &a) < 0)
 		return -errno;
 	for (uint32_t i = 0; i < a.query.prog_cnt && i < PROG_MAX; i++) {
-		union bpf_attr g = {0};
-		char name[PORTREDIR_NAME_MAX];
-		int fd;
+		char name[BPF_OBJ_NAME_LEN];
+		ATTR(g);
+		int fd, k;
 
 		g.prog_id = ids[i];
 		fd = sys_bpf(BPF_PROG_GET_FD_BY_ID, &g);
 		if (fd < 0)
 			continue; /* gone meanwhile */
-		if (prog_info(fd, name, NULL, NULL) == 0 && streq(name, p->name))
-			f(p, hook, fd);
-		else
+		if (prog_info(fd, name, NULL, NULL) < 0 || !streq(name, p->name)) {
 			close(fd);
+			continue;
+		}
+		k = f(p, hook, fd);
+		if (k < 0 && r == 0)
+			r = k;
 	}
-	return 0;
+	return r;
 }
 
-static void detach(struct portredir *p, int hook, int fd)
+static int detach(struct portredir *p, int hook, int fd)
 {
-	union bpf_attr a = {0};
+	ATTR(a);
+	int r = 0;
 
 	a.target_fd = (uint32_t)p->cgroup;
 	a.attach_bpf_fd = (uint32_t)fd;
 	a.attach_type = hooks[hook].attach;
-	sys_bpf(BPF_PROG_DETACH, &a);
+	if (sys_bpf(BPF_PROG_DETACH, &a) < 0 && errno != ENOENT)
+		r = -errno;
 	close(fd);
+	return r;
 }
 
 /* Take over a program found attached (the first of its hook). */
-static void adopt(struct portredir *p, int hook, int fd)
+static int adopt(struct portredir *p, int hook, int fd)
 {
-	if (p->prog[hook] >= 0) {
+	if (p->prog[hook] >= 0)
 		close(fd);
-		return;
-	}
-	p->prog[hook] = fd;
+	else
+		p->prog[hook] = fd;
+	return 0;
 }
 
 static void close_all(struct portredir *p)
@@ -360,31 +452,33 @@ static void close_all(struct portredir *p)
 	for (int h = 0; h < HOOK_N; h++)
 		p->prog[h] = safe_close(p->prog[h]);
 	p->ports = safe_close(p->ports);
-	p->peers = safe_close(p->peers);
+	p->socks = safe_close(p->socks);
 	p->active = false;
 }
 
-/* The maps of the connect program found attached. */
+/* The maps of the connect program found attached, by their names (another
+ * layout's are not ours to use). */
 static void adopt_maps(struct portredir *p)
 {
+	char want_ports[BPF_OBJ_NAME_LEN], want_socks[BPF_OBJ_NAME_LEN], name[BPF_OBJ_NAME_LEN];
 	uint32_t ids[4] = {0}, n = 0;
-	char name[PORTREDIR_NAME_MAX];
 
 	if (p->prog[HOOK_CONNECT] < 0 || prog_info(p->prog[HOOK_CONNECT], name, ids, &n) < 0)
 		return;
+	map_name(p, 'p', want_ports);
+	map_name(p, 's', want_socks);
 	for (uint32_t i = 0; i < n; i++) {
-		union bpf_attr a = {0};
+		ATTR(a);
 		int fd;
 
 		a.map_id = ids[i];
 		fd = sys_bpf(BPF_MAP_GET_FD_BY_ID, &a);
 		if (fd < 0)
 			continue;
-		int ks = map_key_size(fd);
-		if (ks == sizeof(struct port_key) && p->ports < 0)
+		if (map_info_name(fd, name) == 0 && streq(name, want_ports) && p->ports < 0)
 			p->ports = fd;
-		else if (ks == sizeof(uint64_t) && p->peers < 0)
-			p->peers = fd;
+		else if (streq(name, want_socks) && p->socks < 0)
+			p->socks = fd;
 		else
 			close(fd);
 	}
@@ -404,18 +498,34 @@ static int cgroup2_root(struct husk_error **err)
 {
 	static const char *const paths[] = {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"};
 	struct statfs st;
+	int fd;
 
-	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
-		if (statfs(paths[i], &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC)
-			return open(paths[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		if (statfs(paths[i], &st) < 0 || st.f_type != CGROUP2_SUPER_MAGIC)
+			continue;
+		fd = open(paths[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		return fd >= 0 ? fd : error_set_errno(err, errno, "open %s", paths[i]);
+	}
 	return error_set(err, ENOTSUP, "no cgroup2 hierarchy to attach to");
+}
+
+static int netns_cookie(uint64_t *ret, struct husk_error **err)
+{
+	socklen_t len = sizeof(*ret);
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), r = 0;
+
+	if (s < 0)
+		return error_set_errno(err, errno, "socket");
+	if (getsockopt(s, SOL_SOCKET, SO_NETNS_COOKIE, ret, &len) < 0)
+		r = error_set(err, ENOTSUP, "the network namespace's cookie: %s", strerror(errno));
+	close(s);
+	return r;
 }
 
 int portredir_open(const char *name, struct portredir **ret, struct husk_error **err)
 {
-	socklen_t len = sizeof(uint64_t);
 	struct portredir *p;
-	int s, r = 0;
+	int r;
 
 	if (!name_ok(name))
 		return error_set(err, EINVAL, "invalid BPF program name \"%s\"", name ? name : "");
@@ -425,18 +535,11 @@ int portredir_open(const char *name, struct portredir **ret, struct husk_error *
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	for (int h = 0; h < HOOK_N; h++)
 		p->prog[h] = -1;
-	p->ports = p->peers = -1;
-	p->cgroup = cgroup2_root(err);
-	if (p->cgroup < 0)
-		r = p->cgroup == -ENOTSUP ? -ENOTSUP
-		                          : error_set_errno(err, errno, "open the cgroup2 root");
-	if (r == 0) {
-		s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (s < 0 || getsockopt(s, SOL_SOCKET, SO_NETNS_COOKIE, &p->netns, &len) < 0)
-			r = error_set_errno(err, errno, "the network namespace's cookie");
-		safe_close(s);
-	}
-	for (int h = 0; r == 0 && h < HOOK_N; h++) {
+	p->ports = p->socks = -1;
+	p->cgroup = r = cgroup2_root(err);
+	if (r >= 0)
+		r = netns_cookie(&p->netns, err);
+	for (int h = 0; r >= 0 && h < HOOK_N; h++) {
 		int q = each_ours(p, h, adopt);
 		if (q < 0)
 			r = error_set(err, ENOTSUP, "query the cgroup's BPF %s programs: %s",
@@ -447,7 +550,7 @@ int portredir_open(const char *name, struct portredir **ret, struct husk_error *
 		return r;
 	}
 	adopt_maps(p);
-	p->active = p->ports >= 0 && p->peers >= 0;
+	p->active = p->ports >= 0 && p->socks >= 0;
 	for (int h = 0; h < HOOK_N; h++)
 		p->active = p->active && p->prog[h] >= 0;
 	*ret = p;
@@ -476,32 +579,30 @@ int portredir_remove(struct portredir *p, struct husk_error **err)
 	for (int h = 0; h < HOOK_N; h++) {
 		int q = each_ours(p, h, detach);
 		if (q < 0 && r == 0)
-			r = error_set_errno(err, -q, "detach the BPF %s programs", hooks[h].what);
+			r = error_set(err, EIO, "detach the BPF %s programs %s: %s", hooks[h].what,
+			              p->name, strerror(-q));
 	}
 	return r;
 }
 
 int portredir_ensure(struct portredir *p, struct husk_error **err)
 {
-	int r = 0;
+	int r;
 
 	if (p->active)
 		return 0;
-	portredir_remove(p, NULL); /* what a half-done attach left */
-	p->ports = map_create("husk_ports", sizeof(struct port_key), sizeof(struct addr), err);
-	if (p->ports < 0)
-		return p->ports;
-	p->peers = map_create("husk_peers", sizeof(uint64_t), sizeof(struct addr), err);
-	if (p->peers < 0)
-		r = p->peers;
-	for (int h = 0; r == 0 && h < HOOK_N; h++) {
-		union bpf_attr a = {0};
+	portredir_remove(p, NULL); /* what a half-done attach or another layout left */
+	p->ports = r = map_create(p, 'p', BPF_MAP_TYPE_HASH, sizeof(struct addr),
+	                          sizeof(struct addr), PORTS_MAX, err);
+	if (r >= 0)
+		p->socks = r = map_create(p, 's', BPF_MAP_TYPE_LRU_HASH, sizeof(uint64_t),
+		                          sizeof(struct sock_entry), SOCKETS_MAX, err);
+	for (int h = 0; r >= 0 && h < HOOK_N; h++) {
+		ATTR(a);
 
-		p->prog[h] = prog_load(p, h, err);
-		if (p->prog[h] < 0) {
-			r = p->prog[h];
+		p->prog[h] = r = prog_load(p, h, err);
+		if (r < 0)
 			break;
-		}
 		a.target_fd = (uint32_t)p->cgroup;
 		a.attach_bpf_fd = (uint32_t)p->prog[h];
 		a.attach_type = hooks[h].attach;
@@ -514,21 +615,19 @@ int portredir_ensure(struct portredir *p, struct husk_error **err)
 		return r;
 	}
 	p->active = true;
-	return 0;
+	return 1;
 }
 
-static struct port_key port_key(const struct portredir *p, struct in_addr host_ip,
-                                uint16_t host_port)
+static struct addr addr_of(struct in_addr ip, uint16_t port)
 {
-	return (struct port_key){.netns = p->netns, .ip = host_ip.s_addr, .port = htons(host_port)};
+	return (struct addr){.ip = ip.s_addr, .port = htons(port)};
 }
 
 int portredir_add(struct portredir *p, struct in_addr host_ip, uint16_t host_port,
                   struct in_addr ip, uint16_t port, struct husk_error **err)
 {
-	struct port_key k = port_key(p, host_ip, host_port);
-	struct addr v = {.ip = ip.s_addr, .port = htons(port)};
-	union bpf_attr a = {0};
+	struct addr k = addr_of(host_ip, host_port), v = addr_of(ip, port);
+	ATTR(a);
 
 	if (!p->active)
 		return error_set(err, ENOTSUP, "the BPF programs are not attached");
@@ -545,8 +644,8 @@ int portredir_add(struct portredir *p, struct in_addr host_ip, uint16_t host_por
 int portredir_del(struct portredir *p, struct in_addr host_ip, uint16_t host_port,
                   struct husk_error **err)
 {
-	struct port_key k = port_key(p, host_ip, host_port);
-	union bpf_attr a = {0};
+	struct addr k = addr_of(host_ip, host_port);
+	ATTR(a);
 
 	if (!p->active)
 		return 0;
@@ -559,9 +658,9 @@ int portredir_del(struct portredir *p, struct in_addr host_ip, uint16_t host_por
 
 int portredir_count(struct portredir *p, size_t *ret, struct husk_error **err)
 {
-	struct port_key k, next;
-	union bpf_attr a = {0};
+	struct addr k, next;
 	size_t n = 0;
+	ATTR(a);
 
 	*ret = 0;
 	if (!p->active)

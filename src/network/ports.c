@@ -135,6 +135,26 @@ int net_port_add(struct networks *n, const struct nat_port *p, struct husk_error
 	return r;
 }
 
+void ports_redirect_all(struct networks *n)
+{
+	_cleanup_error_ struct husk_error *e = NULL;
+	const char *key;
+	json_t *ep, *p;
+	size_t i;
+
+	json_object_foreach (n->eps, key, ep)
+		json_array_foreach (json_object_get(ep, "Ports"), i, p) {
+			struct nat_port np;
+			if (nat_port_of(p, &np) == 0 && np.proto == IPPROTO_TCP &&
+			    portredir_add(n->redir, np.host_ip, np.host_port, np.ip, np.port, &e) <
+			            0) {
+				log_warn("%s (the host's connections go through DNAT)",
+				         error_message(e));
+				error_clear(&e);
+			}
+		}
+}
+
 void net_port_del(struct networks *n, const struct nat_port *p)
 {
 	_cleanup_error_ struct husk_error *e = NULL;

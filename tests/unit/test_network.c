@@ -27,6 +27,7 @@
 #include "network/nat.h"
 #include "network/netlink.h"
 #include "network/network.h"
+#include "network/portredir.h"
 
 static char root[64];
 
@@ -454,6 +455,15 @@ int main(void)
 	if (!mkdtemp(root))
 		return 1;
 	r = cmocka_run_group_tests(tests, NULL, NULL);
+	/* the BPF programs are the machine's (on the cgroup2 root): a test
+	 * that failed half-way leaves none of them attached */
+	char bridge[16], table[32];
+	struct portredir *p = NULL;
+	if (network_daemon_names(root, false, NULL, bridge, table, NULL) == 0 &&
+	    portredir_open(table, &p, NULL) == 0) {
+		portredir_remove(p, NULL);
+		portredir_free(p);
+	}
 	rm_rf(root);
 	return r;
 }
