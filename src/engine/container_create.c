@@ -509,6 +509,11 @@ int containers_create(struct containers *cs, const char *name, const char *platf
 	                               json_object_get(x.body, "HostConfig"), "NetworkMode")),
 	                       err);
 	if (r == 0)
+		r = ctr_net_check_endpoints(
+		        json_object_get(json_object_get(x.body, "NetworkingConfig"),
+		                        "EndpointsConfig"),
+		        err);
+	if (r == 0)
 		r = userns_check_create(&cs->e->remap, json_object_get(x.body, "HostConfig"), err);
 	if (r == 0)
 		r = ctr_ipc_create_mode(cs, json_object_get(body, "HostConfig"),

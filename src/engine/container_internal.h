@@ -253,6 +253,10 @@ int ctr_net_connect_all(struct ctr *c, const char *netns_path, json_t **ret_netw
 /* Publish a "network <action>" event per network of networks
  * ({name: EndpointSettings}). */
 void ctr_net_events(struct ctr *c, const char *action, json_t *networks);
+/* At create: what dockerd checks of NetworkingConfig.EndpointsConfig
+ * (eps, may be NULL) before the container exists: each MacAddress.
+ * -EINVAL naming the bad one. */
+int ctr_net_check_endpoints(json_t *eps, struct husk_error **err);
 
 /* ---- container_ipc.c ---- */
 /* At create: an IpcMode the request left empty becomes the daemon's default;

@@ -644,13 +644,17 @@ static const char *network_mode(const struct ctr *c)
 	return isempty(m) ? "default" : m;
 }
 
-static json_t *endpoint_json(void)
+/* A network the container is not on yet: what its EndpointsConfig entry
+ * (epc, may be NULL) asks, as dockerd shows it before the start. */
+static json_t *endpoint_json(json_t *epc)
 {
+	const char *mac = json_string_value(json_object_get(epc, "MacAddress"));
+
 	return json_pack("{s:n, s:n, s:n, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:n, s:n}",
-	                 "IPAMConfig", "Links", "Aliases", "MacAddress", "", "NetworkID", "",
-	                 "EndpointID", "", "Gateway", "", "IPAddress", "", "IPPrefixLen", 0,
-	                 "IPv6Gateway", "", "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0,
-	                 "DriverOpts", "DNSNames");
+	                 "IPAMConfig", "Links", "Aliases", "MacAddress", mac ? mac : "",
+	                 "NetworkID", "", "EndpointID", "", "Gateway", "", "IPAddress", "",
+	                 "IPPrefixLen", 0, "IPv6Gateway", "", "GlobalIPv6Address", "",
+	                 "GlobalIPv6PrefixLen", 0, "DriverOpts", "DNSNames");
 }
 
 /* Networks: the one network the container is in (none, host, bridge). */
@@ -671,12 +675,12 @@ static json_t *networks_json(const struct ctr *c)
 	if (streq(m, "none") || streq(m, "host"))
 		epc = NULL;
 	json_object_foreach (epc, key, v)
-		json_object_set_new(n, streq(key, "default") ? "bridge" : key, endpoint_json());
+		json_object_set_new(n, streq(key, "default") ? "bridge" : key, endpoint_json(v));
 	if (json_object_size(n))
 		return n;
 	if (streq(m, "default"))
 		m = "bridge";
-	json_object_set_new(n, m, endpoint_json());
+	json_object_set_new(n, m, endpoint_json(NULL));
 	return n;
 }
 
