@@ -90,6 +90,9 @@ struct ctr {
 	char *log_path;  /* NULL: log driver none */
 	char *lower_dir; /* overlay2's LowerDir for inspect, or NULL */
 
+	/* read-only binds recursively read-only (created by an API 1.44 client) */
+	bool ro_recursive;
+
 	/* state [L] */
 	char *name; /* "/c1" */
 	enum ctr_status status;

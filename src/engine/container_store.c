@@ -461,7 +461,7 @@ static json_t *record_json_locked(const struct ctr *c)
 	if (st && c->health)
 		json_object_set_new(st, "Health", json_deep_copy(c->health));
 	return json_pack("{s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:s, s:s, s:i, s:b, s:b, s:b, s:i, "
-	                 "s:o, s:o, s:o, s:o, s:o, s:o}",
+	                 "s:o, s:o, s:o, s:o, s:o, s:o, s:b}",
 	                 "ID", c->id, "Created", c->created, "Path", c->path, "Args", c->args,
 	                 "Config", c->config, "HostConfig", c->host_config, "NetworkingConfig",
 	                 c->networking ? c->networking : json_null(), "Image", c->image_id.str,
@@ -472,7 +472,8 @@ static json_t *record_json_locked(const struct ctr *c)
 	                 json_string_or_null(c->log_path), "LowerDir",
 	                 json_string_or_null(c->lower_dir), "CgroupsPath",
 	                 json_string_or_null(c->cgroups_path), "NetRun",
-	                 c->net_run ? json_incref(c->net_run) : json_null());
+	                 c->net_run ? json_incref(c->net_run) : json_null(), "ReadOnlyRecursive",
+	                 c->ro_recursive);
 }
 
 int ctr_save(struct ctr *c, bool sync, struct husk_error **err)
@@ -606,6 +607,8 @@ int ctr_load(struct containers *cs, const char *id, struct ctr **ret, struct hus
 	c->manually_stopped = json_is_true(json_object_get(j, "HasBeenManuallyStopped"));
 	c->snapshot_ready = json_is_true(json_object_get(j, "SnapshotReady"));
 	c->run_gen = json_integer_value(json_object_get(j, "RunGen"));
+	/* absent from records of older husk: read-only at the top, as then */
+	c->ro_recursive = json_is_true(json_object_get(j, "ReadOnlyRecursive"));
 	if (json_is_object(json_object_get(j, "NetRun")))
 		c->net_run = json_incref(json_object_get(j, "NetRun"));
 	r = state_from_record(c, json_object_get(j, "State"), err);
