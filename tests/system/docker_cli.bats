@@ -34,13 +34,15 @@ setup() {
 	require_docker_cli
 }
 
-# Every test starts from no containers.
+# Every test starts from no containers (and none of the API tests'
+# networks, whose bridges would outlive this file's daemon).
 teardown() {
 	local ids
 	# the submount of the read-only binds' test
 	umount -l "$HUSK_TEST_DIR/rro/sub" 2>/dev/null || true
 	ids=$(dk ps -aq 2>/dev/null) || return 0
 	[ -z "$ids" ] || dk rm -f $ids >/dev/null 2>&1 || true
+	dk network rm api144a api144b api143a api143b >/dev/null 2>&1 || true
 }
 
 @test "run --rm: output, exit status, no container left" {
