@@ -59,7 +59,7 @@ else
 fi
 
 step "4. The API itself, with curl"
-show curl -s --unix-socket "$HUSK_EXEC_ROOT/husk.sock" http://localhost/v1.43/_ping
+show curl -s --unix-socket "$HUSK_EXEC_ROOT/husk.sock" http://localhost/v1.44/_ping
 echo
 show curl -s --unix-socket "$HUSK_EXEC_ROOT/husk.sock" http://localhost/v1.99/version
 echo

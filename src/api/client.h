@@ -15,7 +15,7 @@
 #include <sys/types.h>
 #include "base/error.h"
 
-#define API_CLIENT_VERSION  143 /* the newest API version husk speaks */
+#define API_CLIENT_VERSION  144 /* the newest API version husk speaks */
 #define API_CLIENT_BODY_MAX (64u << 20)
 
 struct api_client;

@@ -5,6 +5,7 @@
  * does, and maps errors onto Docker's statuses. */
 #include <string.h>
 
+#include "api/compat.h"
 #include "api/handlers.h"
 #include "base/fs.h"
 #include "base/json.h"
@@ -60,16 +61,27 @@ static void reply_done(struct api_request *req, int r, const struct husk_error *
 void h_containers_create(struct api_request *req)
 {
 	_cleanup_error_ struct husk_error *err = NULL;
-	_cleanup_json_ json_t *body = api_body_json(req);
+	_cleanup_json_ json_t *body = api_body_json(req), *warnings = json_array();
+	struct containers_create_opts o = {
+	        .name = api_query(req, "name"),
+	        .platform = api_query(req, "platform"),
+	        .ro_recursive = api_version(req) >= API_V_RRO_BINDS,
+	};
 	json_t *out = NULL;
 
 	if (!body)
 		return;
-	if (containers_create(cs_of(req), api_query(req, "name"), api_query(req, "platform"), body,
-	                      &out, &err) < 0)
+	if (!warnings) {
+		api_reply_error(req, 500, "out of memory");
+		return;
+	}
+	if (compat_container_create(api_version(req), body, warnings, &err) < 0 ||
+	    containers_create_with(cs_of(req), &o, body, &out, &err) < 0) {
 		api_reply_husk_error(req, err);
-	else
-		api_reply_json(req, 201, out);
+		return;
+	}
+	json_array_extend(json_object_get(out, "Warnings"), warnings);
+	api_reply_json(req, 201, out);
 }
 
 void h_containers_list(struct api_request *req)
@@ -100,15 +112,28 @@ void h_container_inspect(struct api_request *req)
 	if (containers_inspect(cs_of(req), api_param(req, "name"),
 	                       api_query_bool(req, "size", false), &out, &err) < 0)
 		api_reply_husk_error(req, err);
-	else
+	else {
+		compat_container_inspect(api_version(req), out);
 		api_reply_json(req, 200, out);
+	}
 }
 
 void h_container_start(struct api_request *req)
 {
 	_cleanup_error_ struct husk_error *err = NULL;
-	int r = containers_start(cs_of(req), api_param(req, "name"), &err);
+	size_t len;
+	int r;
 
+	/* A HostConfig at start went with API 1.24; dockerd lets a body pass
+	 * that cannot hold one ("{}", "null": fewer than 8 bytes). */
+	api_body(req, &len);
+	if (len > 7) {
+		api_reply_error(req, 400,
+		                "starting container with non-empty request body was deprecated "
+		                "since API v1.22 and removed in v1.24");
+		return;
+	}
+	r = containers_start(cs_of(req), api_param(req, "name"), &err);
 	reply_done(req, r, err);
 }
 

@@ -1,7 +1,9 @@
 /* h_images.c — the local image endpoints: list, inspect, history, tag,
  * remove, prune. */
 #include <string.h>
+#include <time.h>
 
+#include "api/compat.h"
 #include "api/handlers.h"
 #include "base/json.h"
 #include "base/str.h"
@@ -21,6 +23,34 @@ static struct containers *containers_of(struct api_request *req)
 	return ((struct engine *)api_ctx(req))->containers;
 }
 
+/* The "until" filter of the image list: a timestamp as Docker takes it
+ * (unix seconds, a date, or a duration before now). 400 itself when bad. */
+static int until_filter(struct api_request *req, json_t *filters, struct image_list_opts *o)
+{
+	_cleanup_error_ struct husk_error *err = NULL;
+	_cleanup_strv_ char **until = NULL;
+	struct timespec now;
+
+	if (filters_values(filters, "until", &until) < 0) {
+		api_reply_error(req, 500, "out of memory");
+		return -ENOMEM;
+	}
+	if (strv_length(until) > 1) {
+		api_reply_error(req, 400, "more than one until filter specified");
+		return -EINVAL;
+	}
+	if (!until[0])
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (events_parse_time(until[0], (int64_t)now.tv_sec * 1000000000 + now.tv_nsec,
+	                      &o->until_ns, &err) < 0) {
+		api_reply_husk_error(req, err);
+		return -EINVAL;
+	}
+	o->has_until = true;
+	return 0;
+}
+
 void h_images_list(struct api_request *req)
 {
 	_cleanup_error_ struct husk_error *err = NULL;
@@ -29,15 +59,17 @@ void h_images_list(struct api_request *req)
 	struct image_list_opts o = {.all = api_query_bool(req, "all", false),
 	                            .digests = api_query_bool(req, "digests", false)};
 
-	if (api_query_filters(req, &filters) < 0)
+	if (api_query_filters(req, &filters) < 0 || until_filter(req, filters, &o) < 0)
 		return;
 	o.filters = filters;
 	o.in_use = containers_image_user;
 	o.in_use_data = containers_of(req);
 	if (image_list_json(store_of(req), &o, &out, &err) < 0)
 		api_reply_husk_error(req, err);
-	else
+	else {
+		compat_image_list(api_version(req), out);
 		api_reply_json(req, 200, out);
+	}
 }
 
 void h_image_inspect(struct api_request *req)
@@ -47,8 +79,10 @@ void h_image_inspect(struct api_request *req)
 
 	if (image_inspect_json(store_of(req), api_param(req, "name"), &out, &err) < 0)
 		api_reply_husk_error(req, err);
-	else
+	else {
+		compat_image_inspect(api_version(req), out);
 		api_reply_json(req, 200, out);
+	}
 }
 
 void h_image_history(struct api_request *req)

@@ -4,6 +4,7 @@
  * Docker's shapes, statuses and events. */
 #include <string.h>
 
+#include "api/compat.h"
 #include "api/handlers.h"
 #include "base/json.h"
 #include "base/str.h"
@@ -145,6 +146,7 @@ void h_network_connect(struct api_request *req)
 		return;
 	if (json_is_null(epc))
 		epc = NULL;
+	compat_network_connect(api_version(req), epc);
 	r = containers_network_connect(e->containers, api_param(req, "id"), container, epc, &err);
 	if (r < 0)
 		reply_connect_error(req, r, err);

@@ -1,4 +1,5 @@
 /* h_store.c — /system/df and husk's /system/check (store consistency). */
+#include "api/compat.h"
 #include "api/handlers.h"
 #include "base/json.h"
 #include "base/str.h"
@@ -24,6 +25,7 @@ void h_system_df(struct api_request *req)
 		return;
 	}
 	json_object_set_new(out, "Containers", containers);
+	compat_system_df(api_version(req), out);
 	api_reply_json(req, 200, out);
 }
 

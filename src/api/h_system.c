@@ -2,6 +2,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/compat.h"
 #include "api/handlers.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -34,21 +35,23 @@ void h_version(struct api_request *req)
 {
 	struct engine_host h;
 	json_t *details, *v;
+	char api[16], min[16];
 
+	snprintf(api, sizeof(api), "%u.%u", API_VERSION_MAX / 100, API_VERSION_MAX % 100);
+	snprintf(min, sizeof(min), "%u.%u", API_VERSION_MIN / 100, API_VERSION_MIN % 100);
 	engine_host_info(&h);
-	details = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Os", "linux",
-	                    "ApiVersion", HUSK_API_VERSION, "Arch", engine_go_arch(h.arch),
-	                    "BuildTime", HUSK_BUILD_TIME, "Experimental", "false", "GitCommit",
-	                    HUSK_GIT_COMMIT, "GoVersion", compiler(), "KernelVersion", h.kernel,
-	                    "MinAPIVersion", HUSK_MIN_API_VERSION);
+	details =
+	        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Os", "linux",
+	                  "ApiVersion", api, "Arch", engine_go_arch(h.arch), "BuildTime",
+	                  HUSK_BUILD_TIME, "Experimental", "false", "GitCommit", HUSK_GIT_COMMIT,
+	                  "GoVersion", compiler(), "KernelVersion", h.kernel, "MinAPIVersion", min);
 	v = json_pack("{s:{s:s}, s:[{s:s, s:s, s:o}], s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
 	              "s:s}",
 	              "Platform", "Name", "husk Engine", "Components", "Name", "Engine", "Version",
-	              HUSK_VERSION, "Details", details, "Version", HUSK_VERSION, "ApiVersion",
-	              HUSK_API_VERSION, "MinAPIVersion", HUSK_MIN_API_VERSION, "GitCommit",
-	              HUSK_GIT_COMMIT, "GoVersion", compiler(), "Os", "linux", "Arch",
-	              engine_go_arch(h.arch), "KernelVersion", h.kernel, "BuildTime",
-	              HUSK_BUILD_TIME);
+	              HUSK_VERSION, "Details", details, "Version", HUSK_VERSION, "ApiVersion", api,
+	              "MinAPIVersion", min, "GitCommit", HUSK_GIT_COMMIT, "GoVersion", compiler(),
+	              "Os", "linux", "Arch", engine_go_arch(h.arch), "KernelVersion", h.kernel,
+	              "BuildTime", HUSK_BUILD_TIME);
 	if (!v) {
 		api_reply_error(req, 500, "cannot build the version document");
 		return;
@@ -212,5 +215,6 @@ void h_info(struct api_request *req)
 	}
 	for (size_t i = 0; i < ELEMENTSOF(part); i++)
 		json_decref(part[i]);
+	compat_info(api_version(req), info);
 	api_reply_json(req, 200, info);
 }

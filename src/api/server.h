@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include "base/error.h"
 
-#define API_VERSION_MAX      143 /* 1.43 */
+#define API_VERSION_MAX      144 /* 1.44 */
 #define API_VERSION_MIN      124 /* 1.24 */
 #define API_BODY_MAX_DEFAULT (4u << 20)
 

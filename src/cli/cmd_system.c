@@ -43,10 +43,11 @@ static void print_client(struct cli *cli, unsigned api)
 	fprintf(o, "Client:\n");
 	fprintf(o, " Version:           %s\n", HUSK_VERSION);
 	if (api && api != API_CLIENT_VERSION)
-		fprintf(o, " API version:       %u.%u (downgraded from %s)\n", api / 100, api % 100,
-		        HUSK_API_VERSION);
+		fprintf(o, " API version:       %u.%u (downgraded from %u.%u)\n", api / 100,
+		        api % 100, API_CLIENT_VERSION / 100, API_CLIENT_VERSION % 100);
 	else
-		fprintf(o, " API version:       %s\n", HUSK_API_VERSION);
+		fprintf(o, " API version:       %u.%u\n", API_CLIENT_VERSION / 100,
+		        API_CLIENT_VERSION % 100);
 	fprintf(o, " Git commit:        %s\n", HUSK_GIT_COMMIT);
 	fprintf(o, " Built:             %s\n", HUSK_BUILD_TIME);
 	fprintf(o, " OS/Arch:           linux/%s\n", client_arch());

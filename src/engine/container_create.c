@@ -488,6 +488,17 @@ static int create_on_disk(struct ctr *c, struct create_ctx *x, struct husk_error
 int containers_create(struct containers *cs, const char *name, const char *platform, json_t *body,
                       json_t **ret, struct husk_error **err)
 {
+	struct containers_create_opts o = {.name = name, .platform = platform};
+
+	return containers_create_with(cs, &o, body, ret, err);
+}
+
+int containers_create_with(struct containers *cs, const struct containers_create_opts *opts,
+                           json_t *body, json_t **ret, struct husk_error **err)
+{
+	static const struct containers_create_opts defaults = {0};
+	const struct containers_create_opts *o = opts ? opts : &defaults;
+	const char *name = o->name, *platform = o->platform;
 	_cleanup_(create_ctx_release) struct create_ctx x = {.cs = cs};
 	_cleanup_(ctr_unrefp) struct ctr *c = NULL;
 	char id[65];
@@ -509,6 +520,11 @@ int containers_create(struct containers *cs, const char *name, const char *platf
 	                               json_object_get(x.body, "HostConfig"), "NetworkMode")),
 	                       err);
 	if (r == 0)
+		r = ctr_net_check_endpoints(
+		        json_object_get(json_object_get(x.body, "NetworkingConfig"),
+		                        "EndpointsConfig"),
+		        err);
+	if (r == 0)
 		r = userns_check_create(&cs->e->remap, json_object_get(x.body, "HostConfig"), err);
 	if (r == 0)
 		r = ctr_ipc_create_mode(cs, json_object_get(body, "HostConfig"),
@@ -517,6 +533,7 @@ int containers_create(struct containers *cs, const char *name, const char *platf
 		return r;
 	if (ctr_generate_id(id) < 0 || !(c = ctr_new(cs, id)))
 		return error_set(err, ENOMEM, "out of memory");
+	c->ro_recursive = o->ro_recursive;
 	pthread_mutex_lock(&c->op);
 	r = reserve_name(cs, c, name, err);
 	if (r < 0) {

@@ -90,6 +90,9 @@ struct ctr {
 	char *log_path;  /* NULL: log driver none */
 	char *lower_dir; /* overlay2's LowerDir for inspect, or NULL */
 
+	/* read-only binds recursively read-only (created by an API 1.44 client) */
+	bool ro_recursive;
+
 	/* state [L] */
 	char *name; /* "/c1" */
 	enum ctr_status status;
@@ -253,6 +256,10 @@ int ctr_net_connect_all(struct ctr *c, const char *netns_path, json_t **ret_netw
 /* Publish a "network <action>" event per network of networks
  * ({name: EndpointSettings}). */
 void ctr_net_events(struct ctr *c, const char *action, json_t *networks);
+/* At create: what dockerd checks of NetworkingConfig.EndpointsConfig
+ * (eps, may be NULL) before the container exists: each MacAddress.
+ * -EINVAL naming the bad one. */
+int ctr_net_check_endpoints(json_t *eps, struct husk_error **err);
 
 /* ---- container_ipc.c ---- */
 /* At create: an IpcMode the request left empty becomes the daemon's default;

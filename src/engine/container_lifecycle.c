@@ -599,7 +599,8 @@ static int write_bundle(struct ctr *c, struct run_setup *s, struct husk_error **
 	                         .mounts = s->vols,
 	                         .n_mounts = s->n_vols,
 	                         .shm_path = s->shm_path,
-	                         .host = &cs->host};
+	                         .host = &cs->host,
+	                         .ro_recursive = c->ro_recursive};
 	if (remap_userns(c, s, &in) < 0)
 		return error_set(err, ENOMEM, "out of memory");
 	r = spec_daemon_defaults_start(cs->e->cfg.file, s->body, err);

@@ -92,6 +92,31 @@ static void endpoints_config_set(struct ctr *c, json_t *eps)
 	json_decref(old);
 }
 
+/* An endpoint's MacAddress: ret_mac set when one is asked. */
+static int epc_mac(json_t *epc, uint8_t ret_mac[6], bool *ret_set, struct husk_error **err)
+{
+	const char *mac = json_string_value(json_object_get(epc, "MacAddress"));
+
+	*ret_set = !isempty(mac);
+	if (*ret_set && network_mac_parse(mac, ret_mac) < 0)
+		return error_set(err, EINVAL, "invalid endpoint settings:\ninvalid MAC address %s",
+		                 mac);
+	return 0;
+}
+
+int ctr_net_check_endpoints(json_t *eps, struct husk_error **err)
+{
+	const char *key;
+	json_t *epc;
+	uint8_t mac[6];
+	bool set;
+
+	json_object_foreach (eps, key, epc)
+		if (epc_mac(epc, mac, &set, err) < 0)
+			return -EINVAL;
+	return 0;
+}
+
 /* Connect to one network (name), as its EndpointsConfig entry says. */
 static int attach_one(struct ctr *c, const char *net, json_t *epc, const char *netns_path,
                       json_t **ret_settings, struct husk_error **err)
@@ -100,6 +125,8 @@ static int attach_one(struct ctr *c, const char *net, json_t *epc, const char *n
 	_cleanup_strv_ char **aliases = NULL;
 	const char *want = json_string_value(
 	        json_object_get(json_object_get(epc, "IPAMConfig"), "IPv4Address"));
+	uint8_t mac[6];
+	bool mac_set;
 	struct endpoint_config ec = {
 	        .container_id = c->id,
 	        .container_name = c->name + 1,
@@ -113,6 +140,9 @@ static int attach_one(struct ctr *c, const char *net, json_t *epc, const char *n
 		ec.aliases = aliases;
 	if (!isempty(want) && inet_pton(AF_INET, want, &ec.ip) != 1)
 		return error_set(err, EINVAL, "invalid IPv4 address \"%s\"", want);
+	if (epc_mac(epc, mac, &mac_set, err) < 0)
+		return -EINVAL;
+	ec.mac = mac_set ? mac : NULL;
 	return network_connect(c->cs->e->networks, net, netns_path, &ec, ret_settings, err);
 }
 
@@ -185,8 +215,13 @@ static int epc_check(const struct net_ref *r, json_t *epc, struct husk_error **e
 	        json_object_get(json_object_get(epc, "IPAMConfig"), "IPv4Address"));
 	struct in_addr a;
 
+	uint8_t mac[6];
+	bool mac_set;
+
 	if (epc && !json_is_object(epc))
 		return error_set(err, EINVAL, "invalid EndpointConfig: expected an object");
+	if (epc_mac(epc, mac, &mac_set, err) < 0)
+		return -EINVAL;
 	if (!streq(r->name, "bridge"))
 		return isempty(ip) || inet_pton(AF_INET, ip, &a) == 1
 		               ? 0

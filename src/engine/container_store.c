@@ -461,7 +461,7 @@ static json_t *record_json_locked(const struct ctr *c)
 	if (st && c->health)
 		json_object_set_new(st, "Health", json_deep_copy(c->health));
 	return json_pack("{s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:s, s:s, s:i, s:b, s:b, s:b, s:i, "
-	                 "s:o, s:o, s:o, s:o, s:o, s:o}",
+	                 "s:o, s:o, s:o, s:o, s:o, s:o, s:b}",
 	                 "ID", c->id, "Created", c->created, "Path", c->path, "Args", c->args,
 	                 "Config", c->config, "HostConfig", c->host_config, "NetworkingConfig",
 	                 c->networking ? c->networking : json_null(), "Image", c->image_id.str,
@@ -472,7 +472,8 @@ static json_t *record_json_locked(const struct ctr *c)
 	                 json_string_or_null(c->log_path), "LowerDir",
 	                 json_string_or_null(c->lower_dir), "CgroupsPath",
 	                 json_string_or_null(c->cgroups_path), "NetRun",
-	                 c->net_run ? json_incref(c->net_run) : json_null());
+	                 c->net_run ? json_incref(c->net_run) : json_null(), "ReadOnlyRecursive",
+	                 c->ro_recursive);
 }
 
 int ctr_save(struct ctr *c, bool sync, struct husk_error **err)
@@ -606,6 +607,8 @@ int ctr_load(struct containers *cs, const char *id, struct ctr **ret, struct hus
 	c->manually_stopped = json_is_true(json_object_get(j, "HasBeenManuallyStopped"));
 	c->snapshot_ready = json_is_true(json_object_get(j, "SnapshotReady"));
 	c->run_gen = json_integer_value(json_object_get(j, "RunGen"));
+	/* absent from records of older husk: read-only at the top, as then */
+	c->ro_recursive = json_is_true(json_object_get(j, "ReadOnlyRecursive"));
 	if (json_is_object(json_object_get(j, "NetRun")))
 		c->net_run = json_incref(json_object_get(j, "NetRun"));
 	r = state_from_record(c, json_object_get(j, "State"), err);
@@ -644,13 +647,17 @@ static const char *network_mode(const struct ctr *c)
 	return isempty(m) ? "default" : m;
 }
 
-static json_t *endpoint_json(void)
+/* A network the container is not on yet: what its EndpointsConfig entry
+ * (epc, may be NULL) asks, as dockerd shows it before the start. */
+static json_t *endpoint_json(json_t *epc)
 {
+	const char *mac = json_string_value(json_object_get(epc, "MacAddress"));
+
 	return json_pack("{s:n, s:n, s:n, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:n, s:n}",
-	                 "IPAMConfig", "Links", "Aliases", "MacAddress", "", "NetworkID", "",
-	                 "EndpointID", "", "Gateway", "", "IPAddress", "", "IPPrefixLen", 0,
-	                 "IPv6Gateway", "", "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0,
-	                 "DriverOpts", "DNSNames");
+	                 "IPAMConfig", "Links", "Aliases", "MacAddress", mac ? mac : "",
+	                 "NetworkID", "", "EndpointID", "", "Gateway", "", "IPAddress", "",
+	                 "IPPrefixLen", 0, "IPv6Gateway", "", "GlobalIPv6Address", "",
+	                 "GlobalIPv6PrefixLen", 0, "DriverOpts", "DNSNames");
 }
 
 /* Networks: the one network the container is in (none, host, bridge). */
@@ -671,12 +678,12 @@ static json_t *networks_json(const struct ctr *c)
 	if (streq(m, "none") || streq(m, "host"))
 		epc = NULL;
 	json_object_foreach (epc, key, v)
-		json_object_set_new(n, streq(key, "default") ? "bridge" : key, endpoint_json());
+		json_object_set_new(n, streq(key, "default") ? "bridge" : key, endpoint_json(v));
 	if (json_object_size(n))
 		return n;
 	if (streq(m, "default"))
 		m = "bridge";
-	json_object_set_new(n, m, endpoint_json());
+	json_object_set_new(n, m, endpoint_json(NULL));
 	return n;
 }
 

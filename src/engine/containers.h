@@ -69,6 +69,16 @@ const char *engine_volume_in_use(const char *name, void *engine);
  * -EINVAL for what dockerd refuses. */
 int containers_create(struct containers *cs, const char *name, const char *platform, json_t *body,
                       json_t **ret, struct husk_error **err);
+/* What else a create may ask, beside the body (dockerd's
+ * ContainerCreateConfig). */
+struct containers_create_opts {
+	const char *name;     /* NULL: a generated adjective_noun */
+	const char *platform; /* NULL: the host's */
+	bool ro_recursive;    /* read-only binds recursively read-only (API >= 1.44) */
+};
+/* containers_create with opts (NULL: the defaults, as containers_create). */
+int containers_create_with(struct containers *cs, const struct containers_create_opts *opts,
+                           json_t *body, json_t **ret, struct husk_error **err);
 
 struct containers_list_opts {
 	bool all;        /* stopped ones too */

@@ -470,7 +470,7 @@ static int assemble(struct build *b, json_t **ret, struct husk_error **err)
 	           err) < 0 ||
 	    (r = hostname_json(b, spec, err)) < 0)
 		return r < 0 ? r : -ENOMEM;
-	if ((r = sb_build_mounts(b->in, b->hc, &mounts, &root_propagation, err)) < 0 ||
+	if ((r = sb_build_mounts(b->in, b->h, b->hc, &mounts, &root_propagation, err)) < 0 ||
 	    (r = sb_set(spec, "mounts", mounts, err)) < 0)
 		return r;
 	if ((r = linux_json(b, lx, root_propagation, err)) < 0)

@@ -123,6 +123,12 @@ struct spec_input {
 	const char *apparmor_default; /* profile when none is asked (AppArmor active);
 	                                 NULL: none (dockerd uses "docker-default") */
 	const struct spec_host *host; /* NULL: probe */
+	/* Read-only binds are recursively read-only ("rro": their submounts
+	 * too) where the kernel can (>= 5.12) unless the bind says otherwise
+	 * (mode ro-non-recursive, BindOptions.ReadOnlyNonRecursive): dockerd's
+	 * rule for API 1.44 clients. false: read-only at their top only, as
+	 * before 1.44. */
+	bool ro_recursive;
 };
 
 /* The OCI runtime spec (config.json content) for the container, as a new

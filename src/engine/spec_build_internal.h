@@ -111,9 +111,10 @@ int sb_selinux_labels(const struct sb_security *s, const char *id, char **ret_pr
  * Mounts that must exist, duplicate mount points. */
 int sb_check_mounts(json_t *hc, struct husk_error **err);
 /* The spec's "mounts" array, and linux.rootfsPropagation when a bind asks
- * for shared or slave propagation (*ret_propagation borrowed static). */
-int sb_build_mounts(const struct spec_input *in, json_t *hc, json_t **ret_mounts,
-                    const char **ret_propagation, struct husk_error **err);
+ * for shared or slave propagation (*ret_propagation borrowed static). h:
+ * the host (whether it can make a mount recursively read-only). */
+int sb_build_mounts(const struct spec_input *in, const struct spec_host *h, json_t *hc,
+                    json_t **ret_mounts, const char **ret_propagation, struct husk_error **err);
 
 /* ---- normalisation pieces (spec_normalize.c) ---- */
 

@@ -559,7 +559,11 @@ static size_t depth(const char *dest)
 struct mlist {
 	json_t *a; /* mount objects */
 	const char *root_propagation;
+	bool rro; /* read-only binds recursively read-only unless they say otherwise */
 };
+
+/* mount_setattr(2), which "rro" needs, came with Linux 5.12. */
+#define KERNEL_RRO ((5u << 16) | 12u)
 
 static json_t *find_dest(json_t *a, const char *dest)
 {
@@ -744,13 +748,15 @@ static int body_binds(struct mlist *l, json_t *hc, struct husk_error **err)
 		if ((r = spec_parse_bind(*s, &b, err)) < 0)
 			return r;
 		if (!b.is_volume && !find_dest(l->a, b.destination)) {
+			bool force =
+			        mode_has(b.mode, "rro") || mode_has(b.mode, "ro-force-recursive");
 			struct bind_req req = {
 			        b.source,
 			        b.destination,
 			        b.propagation ? b.propagation : "rprivate",
 			        b.readonly,
 			        false,
-			        mode_has(b.mode, "rro") || mode_has(b.mode, "ro-force-recursive"),
+			        force || (b.readonly && l->rro && !mode_has(b.mode, "ro-non-recursive")),
 			        NULL};
 
 			r = add_bind(l, &req, err);
@@ -766,7 +772,7 @@ static int body_mount(struct mlist *l, json_t *m, size_t i, struct husk_error **
 {
 	_cleanup_free_ char *where = str_printf(HC ".Mounts[%zu]", i), *dest = NULL, *data = NULL;
 	const char *prop = NULL;
-	bool nonrec = false, rro = false;
+	bool nonrec = false, rro = false, ro_nonrec = false;
 	struct user_mount u;
 
 	if (!where)
@@ -783,10 +789,11 @@ static int body_mount(struct mlist *l, json_t *m, size_t i, struct husk_error **
 		               : add_tmpfs(l, dest, data, err);
 	if (sb_str(u.bind_options, where, "Propagation", &prop, err) < 0 ||
 	    sb_bool(u.bind_options, where, "NonRecursive", &nonrec, err) < 0 ||
-	    sb_bool(u.bind_options, where, "ReadOnlyForceRecursive", &rro, err) < 0)
+	    sb_bool(u.bind_options, where, "ReadOnlyForceRecursive", &rro, err) < 0 ||
+	    sb_bool(u.bind_options, where, "ReadOnlyNonRecursive", &ro_nonrec, err) < 0)
 		return -EINVAL;
 	struct bind_req b = {u.source,   dest,   isempty(prop) ? "rprivate" : prop,
-	                     u.readonly, nonrec, u.readonly && rro,
+	                     u.readonly, nonrec, u.readonly && (rro || (l->rro && !ro_nonrec)),
 	                     NULL};
 	return add_bind(l, &b, err);
 }
@@ -1005,11 +1012,13 @@ static int collect_user_mounts(const struct spec_input *in, json_t *hc, const ch
 	return 0;
 }
 
-int sb_build_mounts(const struct spec_input *in, json_t *hc, json_t **ret_mounts,
-                    const char **ret_propagation, struct husk_error **err)
+int sb_build_mounts(const struct spec_input *in, const struct spec_host *h, json_t *hc,
+                    json_t **ret_mounts, const char **ret_propagation, struct husk_error **err)
 {
 	_cleanup_json_ json_t *out = json_array(), *sorted = NULL;
-	struct mlist l = {.a = json_array(), .root_propagation = "rprivate"};
+	struct mlist l = {.a = json_array(),
+	                  .root_propagation = "rprivate",
+	                  .rro = in->ro_recursive && h->kernel >= KERNEL_RRO};
 	struct defaults_ctx c = {.in = in, .shm_size = SPEC_DEFAULT_SHM_SIZE};
 	size_t n_defaults;
 	int r = -EINVAL;

@@ -195,6 +195,8 @@ static json_t *labels_or_empty(const struct image_config *c)
 	return c->labels ? json_deep_copy(c->labels) : json_object();
 }
 
+/* The image's entry; NULL when its config cannot be read, or when it is
+ * not older than the "until" filter's time. */
 static json_t *list_entry(struct store *s, const struct store_image *img,
                           const struct image_list_opts *o)
 {
@@ -204,22 +206,24 @@ static json_t *list_entry(struct store *s, const struct store_image *img,
 
 	if (image_config_load(s, img, &c, NULL) < 0)
 		return NULL;
+	if (o->has_until &&
+	    (int64_t)c->created_ts.tv_sec * 1000000000 + c->created_ts.tv_nsec >= o->until_ns)
+		return NULL;
 	image_size(s, c, &size, NULL);
 	if (o->in_use)
 		containers = o->in_use(&img->id, NULL, o->in_use_data) ? 1 : 0;
-	return json_pack("{s:i, s:I, s:s, s:o, s:s, s:o, s:o, s:i, s:I, s:I}", "Containers",
-	                 containers, "Created", (json_int_t)c->created_ts.tv_sec, "Id", img->id.str,
-	                 "Labels", labels_or_empty(c), "ParentId", "", "RepoDigests",
+	return json_pack("{s:i, s:I, s:s, s:o, s:s, s:o, s:o, s:i, s:I}", "Containers", containers,
+	                 "Created", (json_int_t)c->created_ts.tv_sec, "Id", img->id.str, "Labels",
+	                 labels_or_empty(c), "ParentId", "", "RepoDigests",
 	                 familiar_array(img->repo_digests), "RepoTags", familiar_array(img->names),
-	                 "SharedSize", -1, "Size", (json_int_t)size, "VirtualSize",
-	                 (json_int_t)size);
+	                 "SharedSize", -1, "Size", (json_int_t)size);
 }
 
 int image_list_json(struct store *s, const struct image_list_opts *o, json_t **ret,
                     struct husk_error **err)
 {
 	/* the filters husk applies; others are refused, never ignored */
-	static const char *const allowed[] = {"dangling", "reference", NULL};
+	static const char *const allowed[] = {"dangling", "reference", "until", NULL};
 	_cleanup_(store_image_list_freep) struct store_image **v = NULL;
 	_cleanup_strv_ char **refs = NULL;
 	json_t *out;
@@ -279,18 +283,21 @@ static json_t *inspect_doc(struct store *s, const struct store_image *img,
                            const struct image_config *c, uint64_t size)
 {
 	json_t *j = json_pack(
-	        "{s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:I, s:o, "
+	        "{s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:o, "
 	        "s:{s:s, s:o}, s:{s:s}}",
 	        "Id", img->id.str, "RepoTags", familiar_array(img->names), "RepoDigests",
 	        familiar_array(img->repo_digests), "Parent", "", "Comment",
 	        c->n_history ? (c->history[c->n_history - 1].comment ?: "") : "", "Created",
-	        c->created ? c->created : "0001-01-01T00:00:00Z", "DockerVersion", "", "Author",
+	        c->created ? c->created : "", "DockerVersion", "", "Author",
 	        c->author ? c->author : "", "Architecture", c->architecture ? c->architecture : "",
 	        "Config", image_config_docker_json(c), "Os", c->os ? c->os : "", "Variant",
-	        c->variant ? c->variant : "", "Size", (json_int_t)size, "VirtualSize",
-	        (json_int_t)size, "GraphDriver", graph_driver(s, c), "RootFS", "Type", "layers",
-	        "Layers", diff_ids_json(c), "Metadata", "LastTagTime", "0001-01-01T00:00:00Z");
+	        c->variant ? c->variant : "", "Size", (json_int_t)size, "GraphDriver",
+	        graph_driver(s, c), "RootFS", "Type", "layers", "Layers", diff_ids_json(c),
+	        "Metadata", "LastTagTime", "0001-01-01T00:00:00Z");
 
+	/* no "created" in the image config: no Created (API 1.44) */
+	if (j && !c->created)
+		json_object_del(j, "Created");
 	if (j && !c->variant)
 		json_object_del(j, "Variant");
 	return j;

@@ -37,13 +37,18 @@ struct image_list_opts {
 	json_t *filters; /* {"dangling":{"true":true}, "reference":{"busy*":true}, …} or NULL */
 	image_in_use_fn in_use;
 	void *in_use_data;
+	/* the "until" filter, its value parsed by the caller (Docker's
+	 * timestamps are the engine's): images created before until_ns only */
+	bool has_until;
+	int64_t until_ns;
 };
 /* GET /images/json: an array of {Containers, Created, Id, Labels, ParentId,
- * RepoDigests, RepoTags, SharedSize, Size, VirtualSize}. -EINVAL for an
- * unknown filter ("invalid filter 'x'"). */
+ * RepoDigests, RepoTags, SharedSize, Size} (API 1.44's: no VirtualSize).
+ * -EINVAL for an unknown filter ("invalid filter 'x'"). */
 int image_list_json(struct store *s, const struct image_list_opts *o, json_t **ret,
                     struct husk_error **err);
-/* GET /images/{name}/json. */
+/* GET /images/{name}/json, as API 1.44 has it: no VirtualSize, and no
+ * Created when the image config has none. */
 int image_inspect_json(struct store *s, const char *name, json_t **ret, struct husk_error **err);
 /* GET /images/{name}/history: newest first. */
 int image_history_json(struct store *s, const char *name, json_t **ret, struct husk_error **err);

@@ -2,6 +2,7 @@
  * route, and the /etc/hosts that lets containers of a user network find
  * each other by name and alias. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,10 +159,12 @@ static json_t *ep_record_new(const struct endpoint_config *ec, json_t *net, cons
 	                 ec->hosts_path, "Ports");
 }
 
-/* The container's side: loopback, its interface, address and (its first
- * endpoint only) the default route. */
+/* The container's side: loopback, its interface, its MAC address when one
+ * is asked (want_mac), address and (its first endpoint only) the default
+ * route; mac gets the address it has. */
 static int inside_setup(int nsfd, const char *ifname, struct in_addr ip, unsigned prefix,
-                        struct in_addr gw, bool route, char mac[18], struct husk_error **err)
+                        struct in_addr gw, bool route, const uint8_t *want_mac, char mac[18],
+                        struct husk_error **err)
 {
 	_cleanup_(nl_closep) struct nl *nl = NULL;
 	int r;
@@ -169,6 +172,8 @@ static int inside_setup(int nsfd, const char *ifname, struct in_addr ip, unsigne
 	r = nl_open(nsfd, &nl, err);
 	if (r == 0)
 		r = nl_link_up(nl, "lo", NULL, err);
+	if (r == 0 && want_mac)
+		r = nl_link_set_mac(nl, ifname, want_mac, err);
 	if (r == 0)
 		r = nl_addr_add(nl, ifname, ip, prefix, err);
 	if (r == 0)
@@ -178,6 +183,28 @@ static int inside_setup(int nsfd, const char *ifname, struct in_addr ip, unsigne
 	if (r == 0)
 		r = nl_link_mac(nl, ifname, mac, err);
 	return r;
+}
+
+int network_mac_parse(const char *s, uint8_t ret[6])
+{
+	unsigned b[6];
+	char sep;
+
+	if (!s || strlen(s) != 17)
+		return -EINVAL;
+	sep = s[2];
+	if (sep != ':' && sep != '-')
+		return -EINVAL;
+	for (size_t i = 0; i < 17; i++)
+		if (i % 3 == 2 ? s[i] != sep : !isxdigit((unsigned char)s[i]))
+			return -EINVAL;
+	/* (the characters are checked: sscanf only splits) */
+	if (sscanf(s, "%2x%*c%2x%*c%2x%*c%2x%*c%2x%*c%2x", &b[0], &b[1], &b[2], &b[3], &b[4],
+	           &b[5]) != 6)
+		return -EINVAL;
+	for (size_t i = 0; i < 6; i++)
+		ret[i] = (uint8_t)b[i];
+	return 0;
 }
 
 static json_t *settings_json(json_t *ep)
@@ -278,7 +305,7 @@ static int connect_locked(struct networks *n, json_t *net, const char *netns_pat
 		                                                 "com.docker.network.bridge.name")),
 		               err);
 	if (r == 0)
-		r = inside_setup(nsfd, ifname, ip, s.prefix, gw, others == 0, mac, err);
+		r = inside_setup(nsfd, ifname, ip, s.prefix, gw, others == 0, ec->mac, mac, err);
 	if (r == 0) {
 		json_object_set_new(ep, "MacAddress", json_string(mac));
 		r = net_record_save(n, "endpoints", key, ep, err);

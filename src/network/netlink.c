@@ -353,6 +353,29 @@ int nl_link_mac(struct nl *nl, const char *name, char ret[18], struct husk_error
 	return 0;
 }
 
+int nl_link_set_mac(struct nl *nl, const char *name, const uint8_t mac[6], struct husk_error **err)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *h;
+	struct ifinfomsg *ifi;
+	int index, r;
+
+	index = nl_link_index(nl, name);
+	if (index < 0)
+		return error_set_errno(err, -index, "find interface \"%s\"", name);
+	h = msg_new(nl, buf, RTM_NEWLINK, 0);
+	ifi = put_ifinfo(h);
+	ifi->ifi_index = index;
+	mnl_attr_put(h, IFLA_ADDRESS, 6, mac);
+	r = transact(nl, h, NULL, NULL);
+	if (r < 0)
+		return error_set_errno(err, -r,
+		                       "set the address of \"%s\" to "
+		                       "%02x:%02x:%02x:%02x:%02x:%02x",
+		                       name, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	return 0;
+}
+
 static int master_attr(const struct nlattr *a, void *data)
 {
 	if (mnl_attr_get_type(a) == IFLA_MASTER && mnl_attr_get_payload_len(a) >= 4)

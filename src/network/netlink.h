@@ -46,6 +46,9 @@ int nl_link_names(struct nl *nl, const char *prefix, char ***ret, struct husk_er
 int nl_link_master(struct nl *nl, const char *name);
 /* The MAC address of a link, "02:42:ac:11:00:02". */
 int nl_link_mac(struct nl *nl, const char *name, char ret[18], struct husk_error **err);
+/* Give a link the MAC address mac (before it is up: a veth takes a new
+ * address only while down). The kernel refuses a multicast address. */
+int nl_link_set_mac(struct nl *nl, const char *name, const uint8_t mac[6], struct husk_error **err);
 
 /* Add addr/prefix (IPv4) to a link. -EEXIST when it is there already. */
 int nl_addr_add(struct nl *nl, const char *name, struct in_addr addr, unsigned prefix,

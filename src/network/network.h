@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include "base/error.h"
 
 #define NETWORK_DEFAULT_BRIDGE "husk0" /* the default data root's */
@@ -79,6 +80,7 @@ struct endpoint_config {
 	char *const *aliases;   /* NULL-terminated, may be NULL */
 	struct in_addr ip;      /* requested (IPAMConfig.IPv4Address), 0: any */
 	const char *hosts_path; /* the container's /etc/hosts, kept current on user networks */
+	const uint8_t *mac;     /* requested (MacAddress, 6 bytes), NULL: the kernel's */
 };
 /* Connect the container whose network namespace is netns_path to a bridge
  * network: veth (host end "veth<7 hex>", container end eth<N>), address,
@@ -88,6 +90,9 @@ struct endpoint_config {
  * DriverOpts}. On failure nothing of the endpoint is left. */
 int network_connect(struct networks *n, const char *name, const char *netns_path,
                     const struct endpoint_config *ec, json_t **ret, struct husk_error **err);
+/* Parse a MAC-48 address as EndpointSettings.MacAddress has it
+ * ("02:42:ac:11:00:02", or with '-'). -EINVAL for anything else. */
+int network_mac_parse(const char *s, uint8_t ret[6]);
 /* The default route of the network namespace at netns_path, via gw (one
  * already there is kept): what a container's next network takes over when
  * the one that had it leaves. */

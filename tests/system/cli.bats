@@ -77,7 +77,7 @@ teardown_file() {
 @test "husk version --format json is the daemon's document" {
 	run husk version --format json
 	assert_success
-	[ "$(jq -r .ApiVersion <<<"$output")" = 1.43 ]
+	[ "$(jq -r .ApiVersion <<<"$output")" = 1.44 ]
 	run husk version --format '{{.Server}}'
 	assert_failure 1
 	assert_output --partial 'unsupported --format'

@@ -51,7 +51,7 @@ api() {
 @test "/version and /info have Docker's JSON shapes with real values" {
 	run api http://d/v1.43/version
 	assert_success
-	[ "$(jq -r .ApiVersion <<<"$output")" = 1.43 ]
+	[ "$(jq -r .ApiVersion <<<"$output")" = 1.44 ]
 	[ "$(jq -r .MinAPIVersion <<<"$output")" = 1.24 ]
 	[ "$(jq -r .KernelVersion <<<"$output")" = "$(uname -r)" ]
 	[ "$(jq -r '.Components[0].Name' <<<"$output")" = Engine ]
@@ -67,10 +67,14 @@ api() {
 	[ "$(jq -r .Driver <<<"$output")" = overlay2 ] || [ "$(jq -r .Driver <<<"$output")" = vfs ]
 }
 
-@test "API versions outside 1.24..1.43 are refused with Docker's words" {
+@test "API versions outside 1.24..1.44 are refused with Docker's words" {
 	run api -w '\n%{http_code}' http://d/v1.99/version
-	assert_line --index 0 '{"message":"client version 1.99 is too new. Maximum supported API version is 1.43"}'
+	assert_line --index 0 '{"message":"client version 1.99 is too new. Maximum supported API version is 1.44"}'
 	assert_line --index 1 400
+	run api -w '\n%{http_code}' http://d/v1.45/version
+	assert_line --index 0 '{"message":"client version 1.45 is too new. Maximum supported API version is 1.44"}'
+	run api -w '\n%{http_code}' http://d/v1.44/version
+	assert_line --index 1 200
 	run api -w '\n%{http_code}' http://d/v1.12/version
 	assert_output --partial 'client version 1.12 is too old. Minimum supported API version is 1.24'
 	assert_line --index 1 400
@@ -116,7 +120,7 @@ api() {
 	run husk -H "unix://$HUSK_SOCK" version
 	assert_success
 	assert_output --partial 'Server: husk Engine'
-	assert_output --partial 'API version:      1.43 (minimum version 1.24)'
+	assert_output --partial 'API version:      1.44 (minimum version 1.24)'
 	run husk info
 	assert_success
 	assert_output --partial "Husk Root Dir: $HUSK_DATA_ROOT"
@@ -131,7 +135,7 @@ api() {
 	DOCKER_HOST=unix://$HUSK_SOCK run docker version
 	assert_success
 	assert_output --partial 'Server: husk Engine'
-	assert_output --partial 'API version:      1.43 (minimum version 1.24)'
+	assert_output --partial 'API version:      1.44 (minimum version 1.24)'
 	DOCKER_HOST=unix://$HUSK_SOCK run docker version --format '{{.Server.Version}}'
 	assert_output "$(huskd --version | sed 's/husk version \([^,]*\),.*/\1/')"
 	DOCKER_HOST=unix://$HUSK_SOCK run docker info

@@ -34,11 +34,15 @@ setup() {
 	require_docker_cli
 }
 
-# Every test starts from no containers.
+# Every test starts from no containers (and none of the API tests'
+# networks, whose bridges would outlive this file's daemon).
 teardown() {
 	local ids
+	# the submount of the read-only binds' test
+	umount -l "$HUSK_TEST_DIR/rro/sub" 2>/dev/null || true
 	ids=$(dk ps -aq 2>/dev/null) || return 0
 	[ -z "$ids" ] || dk rm -f $ids >/dev/null 2>&1 || true
+	dk network rm api144a api144b api143a api143b >/dev/null 2>&1 || true
 }
 
 @test "run --rm: output, exit status, no container left" {
@@ -391,4 +395,157 @@ PY
 	run dk run --rm --pull never --network nosuchnet busybox true
 	assert_equal "$status" 125
 	assert_output --partial 'network nosuchnet not found'
+}
+
+# ---- API 1.44: what the CLI asks of a 1.44 daemon, and 1.43 clients ----
+
+api() {
+	curl -sS --max-time 60 --unix-socket "$HUSK_SOCK" -H 'Content-Type: application/json' "$@"
+}
+
+@test "API 1.44: negotiated; run --health-start-interval probes at that pace in the start period" {
+	run -0 dk version --format '{{.Client.APIVersion}} {{.Server.APIVersion}} {{.Server.MinAPIVersion}}'
+	assert_output '1.44 1.44 1.24'
+	dk run -d --name hsi --health-cmd 'exit 0' --health-interval 1h --health-start-period 1m \
+		--health-start-interval 200ms busybox sleep 1000 >/dev/null
+	run -0 dk inspect -f '{{.Config.Healthcheck.StartInterval}} {{.Config.Healthcheck.Interval}}' hsi
+	assert_output '200ms 1h0m0s'
+	# the first probe comes after a start interval, not after the hour
+	for _ in $(seq 1 50); do
+		[ "$(dk inspect -f '{{.State.Health.Status}}' hsi)" = healthy ] && break
+		sleep 0.1
+	done
+	run -0 dk inspect -f '{{.State.Health.Status}} {{len .State.Health.Log}}' hsi
+	assert_output 'healthy 1'
+	run -0 dk ps --filter health=healthy --format '{{.Names}}'
+	assert_output hsi
+	# a 1.43 client cannot ask for it (the CLI says so itself)
+	run -1 env DOCKER_API_VERSION=1.43 DOCKER_HOST="unix://$HUSK_SOCK" docker create \
+		--health-cmd true --health-start-interval 1s busybox
+	assert_output --partial '"--health-start-interval" requires API version 1.44'
+}
+
+@test "API 1.44: images --filter until (a timestamp, a date or a duration)" {
+	run -0 dk images --filter until=10m --format '{{.Repository}}:{{.Tag}}'
+	assert_output busybox:latest
+	run -0 dk images --filter "until=$(date -u +%Y-%m-%dT%H:%M:%SZ)" --format '{{.Repository}}'
+	assert_output busybox
+	run -0 dk images --filter until=0 -q
+	assert_output ''
+	run -1 dk images --filter until=soon
+	assert_output --partial 'failed to parse value as time or duration: "soon"'
+	run -1 dk images --filter until=1h --filter until=2h
+	assert_output --partial 'more than one until filter specified'
+}
+
+@test "API 1.44: --mac-address per network, several networks at create, DNSNames" {
+	run -0 dk run --rm --mac-address 02:42:ac:11:00:99 busybox cat /sys/class/net/eth0/address
+	assert_output 02:42:ac:11:00:99
+	dk network create api144a >/dev/null
+	dk network create api144b >/dev/null
+	dk create --name mac --network api144a --mac-address 02:42:ac:11:00:98 \
+		--network-alias web busybox sleep 1000 >/dev/null
+	# before the start: the endpoint shows what was asked
+	run -0 dk inspect -f '{{.NetworkSettings.Networks.api144a.MacAddress}}' mac
+	assert_output 02:42:ac:11:00:98
+	dk start mac >/dev/null
+	run -0 dk exec mac cat /sys/class/net/eth0/address
+	assert_output 02:42:ac:11:00:98
+	id=$(dk inspect -f '{{.Id}}' mac)
+	run -0 dk inspect -f '{{json .NetworkSettings.Networks.api144a.DNSNames}}' mac
+	assert_output "[\"mac\",\"web\",\"${id:0:12}\"]"
+	# (up to 1.44 Aliases have the short ID too)
+	run -0 dk inspect -f '{{json .NetworkSettings.Networks.api144a.Aliases}}' mac
+	assert_output "[\"web\",\"${id:0:12}\"]"
+	# kept across a restart
+	dk restart -t 0 mac >/dev/null
+	run -0 dk exec mac cat /sys/class/net/eth0/address
+	assert_output 02:42:ac:11:00:98
+	# several networks in one create
+	dk run -d --name two --network api144a --network api144b busybox sleep 1000 >/dev/null
+	run -0 dk inspect -f '{{len .NetworkSettings.Networks}}' two
+	assert_output 2
+	run -0 dk exec two sh -c 'ls /sys/class/net | grep -c eth'
+	assert_output 2
+	# an address that is no MAC-48 is refused before the container exists
+	run -0 api -o /dev/null -w '%{http_code}' -X POST http://d/v1.44/containers/create \
+		-d '{"Image": "busybox", "NetworkingConfig": {"EndpointsConfig": {"default": {"MacAddress": "02:42:ac:11:00"}}}}'
+	assert_output 400
+	dk rm -f mac two >/dev/null
+	dk network rm api144a api144b >/dev/null
+}
+
+@test "API 1.43 clients keep 1.43's shapes" {
+	# VirtualSize is in 1.43's image list, inspect and df, gone from 1.44's
+	run -0 api http://d/v1.43/images/json
+	jq -e '.[0].VirtualSize == .[0].Size' <<<"$output"
+	run -0 api http://d/v1.44/images/json
+	jq -e '.[0] | has("VirtualSize") | not' <<<"$output"
+	run -0 api http://d/v1.43/images/busybox/json
+	jq -e '.VirtualSize == .Size' <<<"$output"
+	run -0 api http://d/v1.43/system/df
+	jq -e '.Images[0].VirtualSize == .Images[0].Size' <<<"$output"
+	run -0 api http://d/v1.44/system/df
+	jq -e '.Images[0] | has("VirtualSize") | not' <<<"$output"
+	# /info: the runtime's status (its features) from 1.44 on
+	run -0 api http://d/v1.43/info
+	jq -e '.Runtimes["husk-runtime"] | has("status") | not' <<<"$output"
+	run -0 api http://d/v1.44/info
+	jq -e '.Runtimes["husk-runtime"].status["org.opencontainers.runtime-spec.features"] | fromjson | .ociVersionMax' <<<"$output"
+	# StartInterval did not exist: ignored
+	run -0 api -X POST 'http://d/v1.43/containers/create?name=old' \
+		-d '{"Image": "busybox", "Cmd": ["sleep", "1000"], "MacAddress": "02:42:ac:11:00:97", "Healthcheck": {"Test": ["CMD", "true"], "StartInterval": 1000000000}}'
+	jq -e '.Warnings == []' <<<"$output"
+	run -0 dk inspect -f '{{json .Config.Healthcheck}} {{.Config.MacAddress}}' old
+	assert_output '{"Test":["CMD","true"]} 02:42:ac:11:00:97'
+	# the container-wide MAC address is the one of its network
+	dk start old >/dev/null
+	run -0 dk exec old cat /sys/class/net/eth0/address
+	assert_output 02:42:ac:11:00:97
+	# from 1.44 it is deprecated, moved to the endpoint with a warning
+	run -0 api -X POST 'http://d/v1.44/containers/create?name=new' \
+		-d '{"Image": "busybox", "MacAddress": "02:42:ac:11:00:96"}'
+	jq -e '.Warnings[0] | startswith("The container-wide MacAddress field is now deprecated")' <<<"$output"
+	run -0 dk inspect -f '{{.NetworkSettings.Networks.bridge.MacAddress}}' new
+	assert_output 02:42:ac:11:00:96
+	# one network at create before 1.44, as dockerd
+	dk network create api143a >/dev/null
+	dk network create api143b >/dev/null
+	run -1 env DOCKER_API_VERSION=1.43 DOCKER_HOST="unix://$HUSK_SOCK" docker create \
+		--network api143a --network api143b busybox
+	assert_output --regexp 'Container cannot be created with multiple network endpoints: (api143a, api143b|api143b, api143a)'
+	dk network rm api143a api143b >/dev/null
+	# a body at start went with API 1.24
+	run -0 api -o /dev/null -w '%{http_code}' -X POST http://d/v1.43/containers/new/start \
+		-d '{"Binds": ["/tmp:/x"]}'
+	assert_output 400
+	run -0 api -o /dev/null -w '%{http_code}' -X POST http://d/v1.43/containers/new/start -d '{}'
+	assert_output 204
+}
+
+@test "API 1.44: a read-only bind is read-only in its submounts too, unless it says otherwise" {
+	src=$HUSK_TEST_DIR/rro
+	mkdir -p "$src/sub"
+	mount -t tmpfs tmpfs "$src/sub"
+	run -1 dk run --rm -v "$src:/m:ro" busybox touch /m/sub/x
+	assert_output --partial 'Read-only file system'
+	run -1 dk run --rm --mount "type=bind,src=$src,dst=/m,readonly" busybox touch /m/sub/x
+	# asked to stay read-only at the top only
+	run -0 dk run --rm -v "$src:/m:ro-non-recursive" busybox touch /m/sub/a
+	run -0 dk run --rm --mount "type=bind,src=$src,dst=/m,readonly,bind-recursive=writable" \
+		busybox touch /m/sub/b
+	run -1 dk run --rm --mount "type=bind,src=$src,dst=/m,readonly,bind-recursive=writable" \
+		busybox touch /m/c
+	# forced, as the CLI asks it
+	run -1 dk run --rm --mount \
+		"type=bind,src=$src,dst=/m,readonly,bind-recursive=readonly,bind-propagation=rprivate" \
+		busybox touch /m/sub/x
+	# a 1.43 client: read-only at the top only, as dockerd did then
+	run -0 env DOCKER_API_VERSION=1.43 DOCKER_HOST="unix://$HUSK_SOCK" docker run --rm \
+		-v "$src:/m:ro" busybox touch /m/sub/c
+	run -1 env DOCKER_API_VERSION=1.43 DOCKER_HOST="unix://$HUSK_SOCK" docker run --rm \
+		-v "$src:/m:ro" busybox touch /m/d
+	run -0 ls "$src/sub"
+	assert_output "$(printf 'a\nb\nc')"
+	umount "$src/sub"
 }

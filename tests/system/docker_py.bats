@@ -34,7 +34,7 @@ EOF
 @test "version negotiation" {
 	run py 'print(client.api.api_version, client.version()["ApiVersion"])'
 	assert_success
-	assert_output '1.43 1.43'
+	assert_output '1.44 1.44'
 }
 
 @test "containers.run: attached output, --rm, exit status as ContainerError" {

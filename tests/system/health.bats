@@ -213,9 +213,11 @@ wait_health() {
 	export DOCKER_HOST=unix://$HUSK_SOCK
 	# (the docker CLI sends --health-start-interval to API 1.44 and later only)
 	"$DOCKER" run -d --name dk --health-cmd 'exit 0' --health-interval 1s \
-		--health-start-period 5s busybox sleep 1000
+		--health-start-period 5s --health-start-interval 100ms busybox sleep 1000
 	run -0 "$DOCKER" inspect --format '{{.Config.Healthcheck.StartPeriod}}' dk
 	assert_output 5s
+	run -0 "$DOCKER" inspect --format '{{.Config.Healthcheck.StartInterval}}' dk
+	assert_output 100ms
 	wait_health dk healthy
 	run -0 "$DOCKER" inspect --format '{{.State.Health.Status}} {{.State.Health.FailingStreak}}' dk
 	assert_output 'healthy 0'

@@ -60,7 +60,7 @@ teardown_file() {
 	run /usr/local/bin/docker --tlsverify --tlscacert "$PKI/ca.pem" --tlscert "$PKI/cert.pem" \
 		--tlskey "$PKI/key.pem" -H "tcp://127.0.0.1:$PORT" version --format '{{.Server.APIVersion}}'
 	assert_success
-	assert_output 1.43
+	assert_output 1.44
 }
 
 @test "a TCP address other than loopback needs --tlsverify" {

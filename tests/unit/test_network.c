@@ -433,6 +433,46 @@ static void test_several_networks(void **state)
 	netns_remove(ns, &err);
 }
 
+/* EndpointSettings.MacAddress: parsed as dockerd takes it, and the
+ * container's interface gets it. */
+static void test_mac_address(void **state)
+{
+	_cleanup_(networks_freep) struct networks *n = open_networks();
+	_cleanup_free_ char *ns = make_netns("c6");
+	_cleanup_(json_decrefp) json_t *s = NULL;
+	struct husk_error *err = NULL;
+	const char *id = "6666666666666666666666666666666666666666666666666666666666666666";
+	uint8_t mac[6];
+	struct endpoint_config ec = {id, "mac", "mac", NULL, {0}, NULL, mac};
+
+	assert_int_equal(network_mac_parse("02:42:AC:11:00:99", mac), 0);
+	assert_memory_equal(mac, ((uint8_t[]){0x02, 0x42, 0xac, 0x11, 0x00, 0x99}), 6);
+	assert_int_equal(network_mac_parse("02-42-ac-11-00-98", mac), 0);
+	assert_int_equal(mac[5], 0x98);
+	static const char *const bad[] = {
+	        "",
+	        "02:42:ac:11:00",
+	        "02:42:ac:11:00:9",
+	        "02:42:ac:11:00:999",
+	        "zz:42:ac:11:00:99",
+	        "02:42-ac:11:00:99",
+	        "02:42:ac:11:00:99:01:02",
+	        " 2:42:ac:11:00:99",
+	        "02:42:ac:11:00:+9",
+	};
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+		assert_int_equal(network_mac_parse(bad[i], mac), -EINVAL);
+	assert_int_equal(network_mac_parse(NULL, mac), -EINVAL);
+
+	assert_int_equal(network_mac_parse("02:42:ac:11:00:97", mac), 0);
+	if (network_connect(n, "bridge", ns, &ec, &s, &err) < 0)
+		fail_msg("%s", error_message(err));
+	assert_string_equal(json_string_value(json_object_get(s, "MacAddress")),
+	                    "02:42:ac:11:00:97");
+	assert_int_equal(network_disconnect(n, "bridge", id, &err), 0);
+	netns_remove(ns, &err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -441,6 +481,7 @@ int main(void)
 	        cmocka_unit_test(test_endpoint_and_published_port),
 	        cmocka_unit_test(test_names_on_user_network),
 	        cmocka_unit_test(test_several_networks),
+	        cmocka_unit_test(test_mac_address),
 	};
 	struct husk_error *err = NULL;
 	struct nl *nl = NULL;

@@ -620,7 +620,7 @@ static void test_json_reply(void **state)
 	assert_string_equal(r.body.buf, "{\"hello\":\"world\"}\n");
 	assert_header(&r, "Content-Type", "application/json");
 	assert_header(&r, "Content-Length", "18");
-	assert_header(&r, "Api-Version", "1.43");
+	assert_header(&r, "Api-Version", "1.44");
 	assert_header(&r, "Ostype", "linux");
 	assert_header(&r, "Docker-Experimental", "false");
 	assert_header(&r, "Server", "husk-test/1.0");
@@ -655,7 +655,7 @@ static void test_status_only(void **state)
 	http(f, "POST", "/containers/c1/start", NULL, &r);
 	assert_int_equal(r.status, 204);
 	assert_int_equal(r.body.len, 0);
-	assert_header(&r, "Api-Version", "1.43");
+	assert_header(&r, "Api-Version", "1.44");
 	reply_free(&r);
 }
 
@@ -674,7 +674,7 @@ static void test_version_prefix(void **state)
 	/* no prefix: the newest version */
 	http(f, "GET", "/containers/c1/json", NULL, &r);
 	b = reply_json(&r);
-	assert_int_equal(json_integer_value(json_object_get(b, "version")), 143);
+	assert_int_equal(json_integer_value(json_object_get(b, "version")), 144);
 	reply_free(&r);
 }
 
@@ -689,8 +689,11 @@ static void test_version_limits(void **state)
 	http(f, "GET", "/v1.24/hello", NULL, &r);
 	assert_int_equal(r.status, 200);
 	reply_free(&r);
-	get_error(f, "GET", "/v1.44/hello", 400,
-	          "client version 1.44 is too new. Maximum supported API version is 1.43");
+	http(f, "GET", "/v1.44/hello", NULL, &r);
+	assert_int_equal(r.status, 200);
+	reply_free(&r);
+	get_error(f, "GET", "/v1.45/hello", 400,
+	          "client version 1.45 is too new. Maximum supported API version is 1.44");
 	get_error(f, "GET", "/v1.23/hello", 400,
 	          "client version 1.23 is too old. Minimum supported API version is 1.24, "
 	          "please upgrade your client to a newer version");
@@ -707,7 +710,7 @@ static void test_not_found(void **state)
 	assert_int_equal(r.status, 404);
 	assert_string_equal(r.body.buf, "{\"message\":\"page not found\"}\n");
 	assert_header(&r, "Content-Type", "application/json");
-	assert_header(&r, "Api-Version", "1.43");
+	assert_header(&r, "Api-Version", "1.44");
 	reply_free(&r);
 	get_error(f, "GET", "/v1.43/containers/c1", 404, "page not found");
 	get_error(f, "GET", "/containers//json", 404, "page not found");
@@ -736,7 +739,7 @@ static void test_head(void **state)
 	assert_int_equal(r.body.len, 0);
 	assert_header(&r, "Content-Length", "18");
 	assert_header(&r, "Content-Type", "application/json");
-	assert_header(&r, "Api-Version", "1.43");
+	assert_header(&r, "Api-Version", "1.44");
 	reply_free(&r);
 	http(f, "HEAD", "/_ping", NULL, &r);
 	assert_int_equal(r.status, 200);
@@ -996,7 +999,7 @@ static void test_stream_headers_first(void **state)
 	assert_int_equal(r.status, 200);
 	assert_header(&r, "Transfer-Encoding", "chunked");
 	assert_header(&r, "Content-Type", "text/plain");
-	assert_header(&r, "Api-Version", "1.43");
+	assert_header(&r, "Api-Version", "1.44");
 	assert_string_equal(r.body.buf, "chunk 1\nchunk 2\nchunk 3\n");
 	assert_true(t_end >= 550);
 	assert_true(wait_for(&f->ctx.done_calls, 1, 1000));
@@ -1162,7 +1165,7 @@ static int upgrade(struct fx *f, const char *extra, struct strbuf *ret_extra)
 	assert_header(&r, "Upgrade", "tcp");
 	assert_header(&r, "Connection", "Upgrade");
 	assert_header(&r, "Content-Type", "application/vnd.docker.raw-stream");
-	assert_header(&r, "Api-Version", "1.43");
+	assert_header(&r, "Api-Version", "1.44");
 	if (ret_extra)
 		assert_int_equal(strbuf_append(ret_extra, in.buf + at, in.len - at), 0);
 	strbuf_release(&in);
@@ -1359,7 +1362,7 @@ static void test_client_json(void **state)
 
 	assert_string_equal(api_client_host(c), f->host);
 	assert_int_equal(api_client_ping(c, &err), 0);
-	assert_int_equal(api_client_version(c), 143);
+	assert_int_equal(api_client_version(c), 144);
 	assert_int_equal(
 	        api_client_call(c, "GET", "/containers/c%201/json?q=v", NULL, &status, &j, &err),
 	        0);
@@ -1367,7 +1370,7 @@ static void test_client_json(void **state)
 	/* MHD decodes the path before routing, as Docker's router does */
 	assert_string_equal(json_string_value(json_object_get(j, "id")), "c 1");
 	assert_string_equal(json_string_value(json_object_get(j, "q")), "v");
-	assert_int_equal(json_integer_value(json_object_get(j, "version")), 143);
+	assert_int_equal(json_integer_value(json_object_get(j, "version")), 144);
 	assert_int_equal(api_client_call(c, "POST", "/echo", body, &status, &e, &err), 0);
 	assert_int_equal(status, 201);
 	assert_true(json_equal(e, body));
@@ -1549,8 +1552,9 @@ static void test_client_negotiation(void **state)
 
 	negotiate(f, "1.40", 140, "GET /v1.40/x HTTP/1.1");
 	/* never up, and nonsense is ignored */
-	negotiate(f, "1.45", 143, "GET /v1.43/x HTTP/1.1");
-	negotiate(f, "banana", 143, "GET /v1.43/x HTTP/1.1");
+	negotiate(f, "1.43", 143, "GET /v1.43/x HTTP/1.1");
+	negotiate(f, "1.45", 144, "GET /v1.44/x HTTP/1.1");
+	negotiate(f, "banana", 144, "GET /v1.44/x HTTP/1.1");
 }
 
 #define FX_TEST(t) cmocka_unit_test_setup_teardown(t, setup, teardown)

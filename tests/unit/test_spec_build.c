@@ -1539,6 +1539,53 @@ static void test_build_mounts(void **state)
 	}
 }
 
+/* API 1.44: read-only binds recursively read-only where the kernel can,
+ * unless a bind says otherwise; before, read-only at the top only. */
+static void test_build_ro_recursive(void **state)
+{
+	struct fx *f = *state;
+	_cleanup_json_ json_t *n = normalize_ok(
+	        HCB("{\"Binds\":[\"/tmp:/a:ro\",\"/tmp:/b:ro-non-recursive\",\"/tmp:/c\"],"
+	            "\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"/tmp\",\"Target\":\"/d\","
+	            "\"ReadOnly\":true},{\"Type\":\"bind\",\"Source\":\"/tmp\",\"Target\":"
+	            "\"/e\",\"ReadOnly\":true,\"BindOptions\":{\"ReadOnlyNonRecursive\":true}},"
+	            "{\"Type\":\"bind\",\"Source\":\"/tmp\",\"Target\":\"/f\",\"ReadOnly\":"
+	            "true,\"BindOptions\":{\"ReadOnlyForceRecursive\":true}}]}"),
+	        NULL);
+	struct spec_input in = input(f, n);
+	json_t *spec;
+
+	in.ro_recursive = true;
+	spec = build_ok(&in, NULL);
+	assert_string_equal(opts_text(find_mount(spec, "/a")),
+	                    "[\"rbind\",\"ro\",\"rro\",\"rprivate\"]");
+	assert_string_equal(opts_text(find_mount(spec, "/b")), "[\"rbind\",\"ro\",\"rprivate\"]");
+	assert_string_equal(opts_text(find_mount(spec, "/c")), "[\"rbind\",\"rprivate\"]");
+	assert_string_equal(opts_text(find_mount(spec, "/d")),
+	                    "[\"rbind\",\"ro\",\"rro\",\"rprivate\"]");
+	assert_string_equal(opts_text(find_mount(spec, "/e")), "[\"rbind\",\"ro\",\"rprivate\"]");
+	/* the engine's own read-only files are not the user's binds */
+	assert_false(has_string(json_object_get(find_mount(spec, "/sys"), "options"), "rro"));
+	json_decref(spec);
+
+	/* a kernel without mount_setattr (< 5.12): read-only at the top */
+	g_host.kernel = 5 << 16 | 11;
+	spec = build_ok(&in, NULL);
+	assert_string_equal(opts_text(find_mount(spec, "/a")), "[\"rbind\",\"ro\",\"rprivate\"]");
+	/* forced: the runtime is asked and says whether it can */
+	assert_string_equal(opts_text(find_mount(spec, "/f")),
+	                    "[\"rbind\",\"ro\",\"rro\",\"rprivate\"]");
+	json_decref(spec);
+
+	/* a container of an older client */
+	g_host = test_host();
+	in.ro_recursive = false;
+	spec = build_ok(&in, NULL);
+	assert_string_equal(opts_text(find_mount(spec, "/a")), "[\"rbind\",\"ro\",\"rprivate\"]");
+	assert_string_equal(opts_text(find_mount(spec, "/d")), "[\"rbind\",\"ro\",\"rprivate\"]");
+	json_decref(spec);
+}
+
 static void test_build_ipc_init_ns(void **state)
 {
 	struct fx *f = *state;
@@ -2057,6 +2104,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_build_security_opts, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_build_readonly_and_files, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_build_mounts, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_build_ro_recursive, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_build_ipc_init_ns, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_build_joined_namespaces, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_build_devices_sysctls, setup, teardown),
