@@ -109,6 +109,13 @@
 	         "list"},                                                                            \
 	        {"log-driver", 0, FLAG_STRING, NULL, "Logging driver for the container", NULL},      \
 	        {"log-opt", 0, FLAG_LIST, NULL, "Log driver options", "list"},                       \
+	        {"mac-address",                                                                      \
+	         0,                                                                                  \
+	         FLAG_STRING,                                                                        \
+	         NULL,                                                                               \
+	         "Container MAC address (e.g., "                                                     \
+	         "92:d0:c6:0a:29:33)",                                                               \
+	         NULL},                                                                              \
 	        {"memory", 'm', FLAG_STRING, NULL, "Memory limit", "bytes"},                         \
 	        {"memory-reservation", 0, FLAG_STRING, NULL, "Memory soft limit", "bytes"},          \
 	        {"memory-swap",                                                                      \

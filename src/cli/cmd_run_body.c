@@ -466,16 +466,17 @@ static json_t *log_opts_map(const struct flags *f, struct husk_error **err)
 static json_t *endpoints(const struct flags *f, const char *mode)
 {
 	char *const *aliases = flags_list(f, "network-alias");
+	const char *mac = flags_string(f, "mac-address") ?: "";
 	json_t *ep;
 
 	if (!*aliases)
 		aliases = flags_list(f, "net-alias");
-	if (!streq(mode, "default") && !*aliases)
+	if (!streq(mode, "default") && !*aliases && !*mac)
 		return json_object();
 	ep = json_pack("{s:n, s:n, s:o, s:s, s:n, s:i, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, "
 	               "s:n}",
 	               "IPAMConfig", "Links", "Aliases", strv_json_or_null(aliases), "MacAddress",
-	               "", "DriverOpts", "GwPriority", 0, "NetworkID", "", "EndpointID", "",
+	               mac, "DriverOpts", "GwPriority", 0, "NetworkID", "", "EndpointID", "",
 	               "Gateway", "", "IPAddress", "", "IPPrefixLen", 0, "IPv6Gateway", "",
 	               "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0, "DNSNames");
 	return ep ? json_pack("{s:o}", mode, ep) : NULL;
@@ -497,6 +498,23 @@ static bool container_ref(const char *mode)
 	const char *c = startswith(mode, "container:");
 
 	return c && *c;
+}
+
+/* docker's check: six hex pairs split by ':' or '-'. */
+static int mac_flag(const struct flags *f, struct husk_error **err)
+{
+	const char *mac = flags_string(f, "mac-address");
+	size_t i = 0;
+
+	if (isempty(mac))
+		return 0;
+	for (; i < 17 && mac[i]; i++)
+		if (i % 3 == 2 ? mac[i] != ':' && mac[i] != '-' : !isxdigit((unsigned char)mac[i]))
+			break;
+	if (i != 17 || mac[i] || mac[2] != mac[5] || mac[5] != mac[8] || mac[8] != mac[11] ||
+	    mac[11] != mac[14])
+		return error_set(err, EINVAL, "%s is not a valid mac address", mac);
+	return 0;
 }
 
 static int namespace_flags(const struct flags *f, struct husk_error **err)
@@ -549,7 +567,7 @@ static int compute_parts(const struct flags *f, bool is_run, struct parts *p,
 	const char *restart = flags_string(f, "restart") ?: "no";
 
 	if (attach_streams(f, is_run, p, err) < 0 || number_flags(f, p, err) < 0 ||
-	    namespace_flags(f, err) < 0 || volume_flags(f, p, err) < 0 ||
+	    namespace_flags(f, err) < 0 || mac_flag(f, err) < 0 || volume_flags(f, p, err) < 0 ||
 	    port_flags(f, p, err) < 0 || health_flags(f, p, err) < 0)
 		return -EINVAL;
 	p->cmd = strv_json_or_null(args + 1);

@@ -121,6 +121,15 @@ print(s.getsockname()[0], "%s:%d" % s.getpeername())' "$@"
 	assert_output lo
 }
 
+@test "--mac-address: the container's interface has it; a malformed one is refused" {
+	run husk run --rm --mac-address 02:42:ac:11:00:97 busybox cat /sys/class/net/eth0/address
+	assert_success
+	assert_output 02:42:ac:11:00:97
+	run husk run --rm --mac-address 02:42:ac:11:00 busybox true
+	assert_failure 125
+	assert_output --partial '02:42:ac:11:00 is not a valid mac address'
+}
+
 @test "a published port answers on 127.0.0.1, from a remote client, and from another container" {
 	web w1 -p 127.0.0.1:18180:8080 -p 18181:8080
 	wait_http http://127.0.0.1:18180/

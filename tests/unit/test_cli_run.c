@@ -389,6 +389,44 @@ static void test_more_bodies(void **state)
 	                 BODY_B4);
 }
 
+/* --mac-address: the endpoint's, docker's way (API 1.44), on the network
+ * asked for; checked before anything is sent. */
+static void test_mac_address(void **state)
+{
+	_cleanup_error_ struct husk_error *err = NULL;
+	struct run_request rq;
+	json_t *eps;
+
+	assert_int_equal(
+	        translate(false, ARGV("--mac-address", "02:42:ac:11:00:99", "busybox"), &rq, &err),
+	        0);
+	eps = json_object_get(json_object_get(rq.body, "NetworkingConfig"), "EndpointsConfig");
+	assert_string_equal(
+	        json_string_value(json_object_get(json_object_get(eps, "default"), "MacAddress")),
+	        "02:42:ac:11:00:99");
+	run_request_release(&rq);
+	assert_int_equal(
+	        translate(false,
+	                  ARGV("--network", "n1", "--mac-address", "02-42-ac-11-00-98", "busybox"),
+	                  &rq, &err),
+	        0);
+	eps = json_object_get(json_object_get(rq.body, "NetworkingConfig"), "EndpointsConfig");
+	assert_string_equal(
+	        json_string_value(json_object_get(json_object_get(eps, "n1"), "MacAddress")),
+	        "02-42-ac-11-00-98");
+	run_request_release(&rq);
+	char *bad[] = {"02:42:ac:11:00", "02:42:ac:11:00:9g", "02:42-ac:11:00:99",
+	               "02:42:ac:11:00:99:", "zz"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(
+		        translate(false, ARGV("--mac-address", bad[i], "busybox"), &rq, &err),
+		        -EINVAL);
+		_cleanup_free_ char *want = str_printf("%s is not a valid mac address", bad[i]);
+		assert_string_equal(error_message(err), want);
+		error_clear(&err);
+	}
+}
+
 static void test_run_modes(void **state)
 {
 	_cleanup_error_ struct husk_error *err = NULL;
@@ -696,12 +734,19 @@ static void test_stats_row(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_default_body), cmocka_unit_test(test_full_body),
-	        cmocka_unit_test(test_more_bodies),  cmocka_unit_test(test_run_modes),
-	        cmocka_unit_test(test_refusals),     cmocka_unit_test(test_missing_files),
-	        cmocka_unit_test(test_ram_bytes),    cmocka_unit_test(test_nano_cpus_and_durations),
-	        cmocka_unit_test(test_detach_keys),  cmocka_unit_test(test_log_timestamps),
-	        cmocka_unit_test(test_csv),          cmocka_unit_test(test_caps_and_hosts),
+	        cmocka_unit_test(test_default_body),
+	        cmocka_unit_test(test_full_body),
+	        cmocka_unit_test(test_more_bodies),
+	        cmocka_unit_test(test_mac_address),
+	        cmocka_unit_test(test_run_modes),
+	        cmocka_unit_test(test_refusals),
+	        cmocka_unit_test(test_missing_files),
+	        cmocka_unit_test(test_ram_bytes),
+	        cmocka_unit_test(test_nano_cpus_and_durations),
+	        cmocka_unit_test(test_detach_keys),
+	        cmocka_unit_test(test_log_timestamps),
+	        cmocka_unit_test(test_csv),
+	        cmocka_unit_test(test_caps_and_hosts),
 	        cmocka_unit_test(test_stats_row),
 	};
 
