@@ -389,32 +389,31 @@ static void test_more_bodies(void **state)
 	                 BODY_B4);
 }
 
+/* The body of `run ARGV` has mac as the endpoint's MacAddress on net. */
+static void expect_mac(char *const *argv, const char *net, const char *mac)
+{
+	_cleanup_error_ struct husk_error *err = NULL;
+	struct run_request rq;
+	json_t *eps;
+
+	assert_int_equal(translate(false, argv, &rq, &err), 0);
+	eps = json_object_get(json_object_get(rq.body, "NetworkingConfig"), "EndpointsConfig");
+	assert_string_equal(
+	        json_string_value(json_object_get(json_object_get(eps, net), "MacAddress")), mac);
+	run_request_release(&rq);
+}
+
 /* --mac-address: the endpoint's, docker's way (API 1.44), on the network
  * asked for; checked before anything is sent. */
 static void test_mac_address(void **state)
 {
 	_cleanup_error_ struct husk_error *err = NULL;
 	struct run_request rq;
-	json_t *eps;
 
-	assert_int_equal(
-	        translate(false, ARGV("--mac-address", "02:42:ac:11:00:99", "busybox"), &rq, &err),
-	        0);
-	eps = json_object_get(json_object_get(rq.body, "NetworkingConfig"), "EndpointsConfig");
-	assert_string_equal(
-	        json_string_value(json_object_get(json_object_get(eps, "default"), "MacAddress")),
-	        "02:42:ac:11:00:99");
-	run_request_release(&rq);
-	assert_int_equal(
-	        translate(false,
-	                  ARGV("--network", "n1", "--mac-address", "02-42-ac-11-00-98", "busybox"),
-	                  &rq, &err),
-	        0);
-	eps = json_object_get(json_object_get(rq.body, "NetworkingConfig"), "EndpointsConfig");
-	assert_string_equal(
-	        json_string_value(json_object_get(json_object_get(eps, "n1"), "MacAddress")),
-	        "02-42-ac-11-00-98");
-	run_request_release(&rq);
+	expect_mac(ARGV("--mac-address", "02:42:ac:11:00:99", "busybox"), "default",
+	           "02:42:ac:11:00:99");
+	expect_mac(ARGV("--network", "n1", "--mac-address", "02-42-ac-11-00-98", "busybox"), "n1",
+	           "02-42-ac-11-00-98");
 	char *bad[] = {"02:42:ac:11:00", "02:42:ac:11:00:9g", "02:42-ac:11:00:99",
 	               "02:42:ac:11:00:99:", "zz"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
