@@ -437,6 +437,7 @@ static void networks_settle(struct networks *n)
 	 * programs be gone (detached, or a daemon without them before) */
 	if (n->nat && json_object_size(n->eps) > 0)
 		redir_ensure(n);
+	ports_hold_all(n);
 	pthread_mutex_unlock(&n->lock);
 }
 
@@ -455,7 +456,8 @@ int networks_open(const struct networks_config *c, struct networks **ret, struct
 	n->dir = path_join(c->data_root, "network");
 	n->nets = json_object();
 	n->eps = json_object();
-	if (!n->dir || !n->nets || !n->eps || (c->bip && !n->cfg.bip)) {
+	n->held = json_object();
+	if (!n->dir || !n->nets || !n->eps || !n->held || (c->bip && !n->cfg.bip)) {
 		networks_free(n);
 		return error_set(err, ENOMEM, "out of memory");
 	}
@@ -499,10 +501,13 @@ void networks_free(struct networks *n)
 	 * live-restored container keeps it, and the table) */
 	if (n->nets && json_object_size(n->eps) == 0 && nl_open(-1, &nl, NULL) == 0)
 		nl_link_del(nl, n->bridge, NULL);
+	if (n->held)
+		ports_release_all(n);
 	free((char *)n->cfg.bip);
 	free(n->dir);
 	json_decref(n->nets);
 	json_decref(n->eps);
+	json_decref(n->held);
 	nat_free(n->nat);
 	portredir_free(n->redir);
 	pthread_mutex_destroy(&n->lock);

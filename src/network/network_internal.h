@@ -23,6 +23,10 @@ struct networks {
 	/* the host's own connections to published TCP ports, straight to the
 	 * container; NULL when cfg.nat is off or the kernel refused it */
 	struct portredir *redir;
+	/* "tcp/0.0.0.0:1234" → the fd of a socket bound to that published
+	 * host port, so that nothing else takes it (not persisted: a
+	 * restarted daemon binds them again) */
+	json_t *held;
 	pthread_mutex_t lock;
 	pthread_cond_t idle;  /* signalled when nat_jobs drops to 0 */
 	unsigned nat_jobs;    /* table removals running on their own thread */
@@ -57,6 +61,12 @@ void endpoint_hosts_refresh(struct networks *n, const char *net_id);
  * redirect of the host's own connections) or withdraw it. Lock held. */
 int net_port_add(struct networks *n, const struct nat_port *p, struct husk_error **err);
 void net_port_del(struct networks *n, const struct nat_port *p);
+/* ports.c: close the socket holding a published host port, or all of
+ * them (the daemon's exit); bind again those the endpoint records publish
+ * (its start). Lock held. */
+void port_release(struct networks *n, const struct nat_port *p);
+void ports_release_all(struct networks *n);
+void ports_hold_all(struct networks *n);
 /* ports.c: redirect every TCP port the endpoints publish (programs just
  * attached, their map empty). Lock held. */
 void ports_redirect_all(struct networks *n);

@@ -69,26 +69,72 @@ static int parse_host_port(const char *s, uint16_t *lo, uint16_t *hi, struct hus
 	return 0;
 }
 
-/* Whether the host can take host_ip:port for proto; with port 0, which
- * port it gives (a random free one). */
-static int host_port_try(int proto, struct in_addr host_ip, uint16_t port, uint16_t *ret)
+/* Bind host_ip:port for proto (port 0: a random free one, told in *ret):
+ * the socket, which holds the port while it is published (nothing else on
+ * the host, another daemon included, can bind it meanwhile), or -errno. */
+static int host_port_take(int proto, struct in_addr host_ip, uint16_t port, uint16_t *ret)
 {
 	struct sockaddr_in sa = {
 	        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr = host_ip};
 	socklen_t len = sizeof(sa);
 	int fd = socket(AF_INET, (proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC,
 	                0);
-	int r = 0;
+	int one = 1;
 
 	if (fd < 0)
 		return -errno;
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
-		r = -errno;
-	close(fd);
-	if (r == 0)
-		*ret = ntohs(sa.sin_port);
-	return r;
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	/* what reaches a held UDP port rather than its container is dropped */
+	if (proto == IPPROTO_UDP)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &one, sizeof(one));
+	*ret = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* "tcp/127.0.0.1:1234": a published port's key among the held ones. */
+static const char *held_key(const struct nat_port *p, char *buf, size_t len)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	snprintf(buf, len, "%s/%s:%u", p->proto == IPPROTO_UDP ? "udp" : "tcp",
+	         inet_ntop(AF_INET, &p->host_ip, ip, sizeof(ip)), p->host_port);
+	return buf;
+}
+
+/* Keep fd, the socket holding p's host port (closed if it cannot be). */
+static void port_hold(struct networks *n, const struct nat_port *p, int fd)
+{
+	char key[48];
+
+	port_release(n, p);
+	if (json_object_set_new(n->held, held_key(p, key, sizeof(key)), json_integer(fd)) < 0)
+		close(fd);
+}
+
+void port_release(struct networks *n, const struct nat_port *p)
+{
+	char key[48];
+	json_t *fd = json_object_get(n->held, held_key(p, key, sizeof(key)));
+
+	if (!fd)
+		return;
+	close((int)json_integer_value(fd));
+	json_object_del(n->held, key);
+}
+
+void ports_release_all(struct networks *n)
+{
+	const char *key;
+	json_t *fd;
+
+	json_object_foreach (n->held, key, fd)
+		close((int)json_integer_value(fd));
+	json_object_clear(n->held);
 }
 
 static json_t *find_ep(struct networks *n, const char *container_id, struct in_addr ip)
@@ -135,9 +181,10 @@ int net_port_add(struct networks *n, const struct nat_port *p, struct husk_error
 	return r;
 }
 
-void ports_redirect_all(struct networks *n)
+/* f on every port the endpoints publish. */
+static void each_published(struct networks *n,
+                           void (*f)(struct networks *, const struct nat_port *))
 {
-	_cleanup_error_ struct husk_error *e = NULL;
 	const char *key;
 	json_t *ep, *p;
 	size_t i;
@@ -145,14 +192,42 @@ void ports_redirect_all(struct networks *n)
 	json_object_foreach (n->eps, key, ep)
 		json_array_foreach (json_object_get(ep, "Ports"), i, p) {
 			struct nat_port np;
-			if (nat_port_of(p, &np) == 0 && np.proto == IPPROTO_TCP &&
-			    portredir_add(n->redir, np.host_ip, np.host_port, np.ip, np.port, &e) <
-			            0) {
-				log_warn("%s (the host's connections go through DNAT)",
-				         error_message(e));
-				error_clear(&e);
-			}
+			if (nat_port_of(p, &np) == 0)
+				f(n, &np);
 		}
+}
+
+static void redirect_one(struct networks *n, const struct nat_port *p)
+{
+	_cleanup_error_ struct husk_error *e = NULL;
+
+	if (p->proto == IPPROTO_TCP &&
+	    portredir_add(n->redir, p->host_ip, p->host_port, p->ip, p->port, &e) < 0)
+		log_warn("%s (the host's connections go through DNAT)", error_message(e));
+}
+
+void ports_redirect_all(struct networks *n)
+{
+	each_published(n, redirect_one);
+}
+
+static void hold_one(struct networks *n, const struct nat_port *p)
+{
+	char key[48];
+	uint16_t port;
+	int fd = host_port_take(p->proto, p->host_ip, p->host_port, &port);
+
+	if (fd < 0)
+		log_warn("published port %s: held by another process since (%s); it still reaches "
+		         "its container",
+		         held_key(p, key, sizeof(key)), strerror(-fd));
+	else
+		port_hold(n, p, fd);
+}
+
+void ports_hold_all(struct networks *n)
+{
+	each_published(n, hold_one);
 }
 
 void net_port_del(struct networks *n, const struct nat_port *p)
@@ -164,6 +239,7 @@ void net_port_del(struct networks *n, const struct nat_port *p)
 		log_warn("%s", error_message(e));
 	if (n->nat)
 		nat_port_del(n->nat, p, NULL);
+	port_release(n, p);
 }
 
 void ports_unpublish_record(struct networks *n, json_t *ep)
@@ -186,14 +262,14 @@ static int publish_one(struct networks *n, json_t *ep, const struct binding *b, 
 	char hip[INET_ADDRSTRLEN], cip[INET_ADDRSTRLEN];
 	const char *proto = b->proto == IPPROTO_UDP ? "udp" : "tcp";
 	uint16_t port = 0;
-	int r = -EADDRINUSE;
+	int r = -EADDRINUSE, fd;
 
 	inet_ntop(AF_INET, &b->host_ip, hip, sizeof(hip));
 	inet_ntop(AF_INET, &ip, cip, sizeof(cip));
 	if (!b->lo)
-		r = host_port_try(b->proto, b->host_ip, 0, &port);
+		r = host_port_take(b->proto, b->host_ip, 0, &port);
 	for (unsigned p = b->lo; b->lo && r < 0 && p <= b->hi; p++)
-		r = host_port_try(b->proto, b->host_ip, (uint16_t)p, &port);
+		r = host_port_take(b->proto, b->host_ip, (uint16_t)p, &port);
 	if (r < 0) {
 		if (b->lo == b->hi)
 			return error_set(err, -r, "Bind for %s:%u failed: %s", hip, b->lo,
@@ -202,10 +278,14 @@ static int publish_one(struct networks *n, json_t *ep, const struct binding *b, 
 		return error_set(err, -r, "Bind for %s:%u-%u failed: no free port in the range",
 		                 hip, b->lo, b->hi);
 	}
+	fd = r;
 	struct nat_port np = {b->proto, b->host_ip, port, ip, b->port};
 	r = net_port_add(n, &np, err);
-	if (r < 0)
+	if (r < 0) {
+		close(fd);
 		return r;
+	}
+	port_hold(n, &np, fd);
 	json_array_append_new(json_object_get(ep, "Ports"),
 	                      json_pack("{s:s, s:s, s:i, s:s, s:i}", "Proto", proto, "HostIp", hip,
 	                                "HostPort", port, "Ip", cip, "Port", b->port));

@@ -147,11 +147,20 @@ print(s.getsockname()[0], "%s:%d" % s.getpeername())' "$@"
 	run husk port w1
 	assert_line '8080/tcp -> 0.0.0.0:18181'
 	assert_line '8080/tcp -> 127.0.0.1:18180'
+	# the host ports are held, as docker-proxy holds them: nothing else on
+	# the host (another daemon neither) can bind them while published
+	run python3 -c 'import socket; socket.socket().bind(("0.0.0.0", 18181))'
+	assert_failure
+	assert_output --partial 'Address already in use'
+	run python3 -c 'import socket; socket.socket().bind(("127.0.0.1", 18180))'
+	assert_failure
 	run husk ps --format '{{.Ports}}' --filter name=w1
 	assert_output --partial '127.0.0.1:18180->8080/tcp'
 	husk rm -f w1
 	run curl -s --max-time 2 http://127.0.0.1:18180/
 	assert_failure
+	run python3 -c 'import socket; socket.socket().bind(("0.0.0.0", 18181))'
+	assert_success
 }
 
 @test "a port already in use fails the start and leaves nothing behind" {
@@ -638,7 +647,12 @@ socketserver.TCPServer(("10.251.0.2", 9000), H).handle_request()' &
 	done
 	local h2=(husk -H "unix://$run2/husk.sock")
 	"${h2[@]}" load -q -i "$("$FIXTURES/mkbusybox.sh")/busybox.tar" >/dev/null
-	husk run -d --name d1 busybox sleep 300 >/dev/null
+	husk run -d --name d1 -p 18195:80 busybox sleep 300 >/dev/null
+	# a host port one daemon publishes is not the other's to take
+	run "${h2[@]}" run -d --name d3 -p 18195:80 busybox sleep 300
+	assert_failure 125
+	assert_output --partial 'Bind for 0.0.0.0:18195 failed: port is already allocated'
+	"${h2[@]}" rm -f d3 >/dev/null 2>&1 || true
 	"${h2[@]}" run -d --name d2 busybox sleep 300 >/dev/null
 	local br2 ip1 ip2 sub1 sub2
 	br2=$("${h2[@]}" network inspect -f '{{index .Options "com.docker.network.bridge.name"}}' bridge)

@@ -239,8 +239,17 @@ static void test_endpoint_and_published_port(void **state)
 	json_t *b2 =
 	        json_pack("{s:[{s:s, s:s}], s:[{s:s, s:s}]}", "81/tcp", "HostIp", "", "HostPort",
 	                  "18081", "80/tcp", "HostIp", "127.0.0.1", "HostPort", "18080");
-	assert_int_equal(ports_publish(n, id2, ip2, b2, NULL, false, &ports2, &err), -EEXIST);
-	assert_non_null(strstr(error_message(err), "port is already allocated"));
+	/* (c1 holds 127.0.0.1:18080 bound, as docker-proxy would) */
+	assert_int_equal(ports_publish(n, id2, ip2, b2, NULL, false, &ports2, &err), -EADDRINUSE);
+	assert_string_equal(error_message(err),
+	                    "Bind for 127.0.0.1:18080 failed: port is already allocated");
+	/* nor can anyone else on the host bind it while it is published */
+	int taken = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa80 = {.sin_family = AF_INET, .sin_port = htons(18080)};
+	inet_pton(AF_INET, "127.0.0.1", &sa80.sin_addr);
+	assert_int_equal(bind(taken, (struct sockaddr *)&sa80, sizeof(sa80)), -1);
+	assert_int_equal(errno, EADDRINUSE);
+	close(taken);
 	error_free(err);
 	err = NULL;
 	_cleanup_(nat_freep) struct nat *nat = open_nat();
@@ -262,7 +271,11 @@ static void test_endpoint_and_published_port(void **state)
 	/* a daemon restart: the endpoint records are read back and undone */
 	networks_free(n);
 	n = open_networks();
+	taken = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(bind(taken, (struct sockaddr *)&sa80, sizeof(sa80)), -1); /* held again */
 	assert_int_equal(network_disconnect_all(n, id1, false, &err), 0);
+	assert_int_equal(bind(taken, (struct sockaddr *)&sa80, sizeof(sa80)), 0); /* and let go */
+	close(taken);
 	assert_true(nat_exists(nat)); /* c2's endpoint is left */
 	assert_int_equal(network_disconnect_all(n, id2, false, &err), 0);
 	networks_settle_nat(n);
