@@ -99,8 +99,7 @@ static int epc_mac(json_t *epc, uint8_t ret_mac[6], bool *ret_set, struct husk_e
 
 	*ret_set = !isempty(mac);
 	if (*ret_set && network_mac_parse(mac, ret_mac) < 0)
-		return error_set(err, EINVAL, "invalid endpoint settings:\ninvalid MAC address %s",
-		                 mac);
+		return error_set(err, EINVAL, "invalid MAC address %s", mac);
 	return 0;
 }
 
@@ -111,9 +110,10 @@ int ctr_net_check_endpoints(json_t *eps, struct husk_error **err)
 	uint8_t mac[6];
 	bool set;
 
+	/* dockerd's validateNetworkingConfig words */
 	json_object_foreach (eps, key, epc)
 		if (epc_mac(epc, mac, &set, err) < 0)
-			return -EINVAL;
+			return error_wrap(err, "invalid config for network %s", key);
 	return 0;
 }
 

@@ -468,9 +468,13 @@ api() {
 	run -0 dk exec two sh -c 'ls /sys/class/net | grep -c eth'
 	assert_output 2
 	# an address that is no MAC-48 is refused before the container exists
-	run -0 api -o /dev/null -w '%{http_code}' -X POST http://d/v1.44/containers/create \
+	run -0 api -w ' %{http_code}' -X POST http://d/v1.44/containers/create \
 		-d '{"Image": "busybox", "NetworkingConfig": {"EndpointsConfig": {"default": {"MacAddress": "02:42:ac:11:00"}}}}'
-	assert_output 400
+	assert_output "$(printf '%s\n 400' '{"message":"invalid config for network default: invalid MAC address 02:42:ac:11:00"}')"
+	# and at connect, in dockerd's words too
+	run -0 api -w ' %{http_code}' -X POST http://d/v1.44/networks/api144b/connect \
+		-d '{"Container": "mac", "EndpointConfig": {"MacAddress": "zz"}}'
+	assert_output "$(printf '%s\n 400' '{"message":"invalid MAC address zz"}')"
 	dk rm -f mac two >/dev/null
 	dk network rm api144a api144b >/dev/null
 }
