@@ -45,6 +45,8 @@ struct spec_host {
 	bool cgroup_v2;          /* pure cgroup v2: a private cgroup namespace by default */
 	bool seccomp;            /* the kernel filters syscalls */
 	unsigned kernel;         /* running kernel, major << 16 | minor (seccomp minKernel) */
+	bool mount_setattr;      /* mount_setattr(2) answers here (not ENOSYS, nor EPERM
+	                            from a seccomp filter around the daemon) */
 	unsigned last_cap;       /* the highest capability number the kernel knows */
 	uint64_t available_caps; /* what the daemon itself holds (its CapEff): all of
 	                            Privileged/ALL, and the only caps CapAdd can add */

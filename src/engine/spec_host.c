@@ -2,11 +2,13 @@
  * sysinfo): CPUs, memory nodes, which cgroup knobs exist, seccomp, the
  * kernel version and its last capability. Read-only, never fails.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -86,6 +88,18 @@ static unsigned kernel_version(void)
 	return maj << 16 | min;
 }
 
+/* Whether mount_setattr(2), which recursively read-only binds need, can
+ * be called: asked with a bad fd, it says EBADF or EINVAL when it exists. */
+static bool mount_setattr_works(void)
+{
+#ifdef SYS_mount_setattr
+	return syscall(SYS_mount_setattr, -1, "", 0, NULL, 0) < 0 && errno != ENOSYS &&
+	       errno != EPERM;
+#else
+	return false;
+#endif
+}
+
 void spec_host_probe(struct spec_host *ret)
 {
 	cpu_set_t set;
@@ -101,6 +115,7 @@ void spec_host_probe(struct spec_host *ret)
 	probe_cgroups(ret);
 	ret->seccomp = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0;
 	ret->kernel = kernel_version();
+	ret->mount_setattr = mount_setattr_works();
 	last = caps_last_cap();
 	if (last > 0 && last < 64)
 		ret->last_cap = (unsigned)last;

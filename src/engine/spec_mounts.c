@@ -792,6 +792,14 @@ static int body_mount(struct mlist *l, json_t *m, size_t i, struct husk_error **
 	    sb_bool(u.bind_options, where, "ReadOnlyForceRecursive", &rro, err) < 0 ||
 	    sb_bool(u.bind_options, where, "ReadOnlyNonRecursive", &ro_nonrec, err) < 0)
 		return -EINVAL;
+	/* dockerd's words; a forced read-only bind is never quietly writable */
+	if (rro && ro_nonrec)
+		return error_set(err, EINVAL,
+		                 "mount options conflict: ReadOnlyNonRecursive && "
+		                 "BindOptions.ReadOnlyForceRecursive");
+	if ((rro || ro_nonrec) && !u.readonly)
+		return error_set(err, EINVAL, "mount options conflict: !ReadOnly && BindOptions.%s",
+		                 rro ? "ReadOnlyForceRecursive" : "ReadOnlyNonRecursive");
 	struct bind_req b = {u.source,   dest,   isempty(prop) ? "rprivate" : prop,
 	                     u.readonly, nonrec, u.readonly && (rro || (l->rro && !ro_nonrec)),
 	                     NULL};
@@ -1018,7 +1026,9 @@ int sb_build_mounts(const struct spec_input *in, const struct spec_host *h, json
 	_cleanup_json_ json_t *out = json_array(), *sorted = NULL;
 	struct mlist l = {.a = json_array(),
 	                  .root_propagation = "rprivate",
-	                  .rro = in->ro_recursive && h->kernel >= KERNEL_RRO};
+	                  /* dockerd's default is best effort: plain ro where
+	                   * the kernel (or a seccomp filter) refuses */
+	                  .rro = in->ro_recursive && h->kernel >= KERNEL_RRO && h->mount_setattr};
 	struct defaults_ctx c = {.in = in, .shm_size = SPEC_DEFAULT_SHM_SIZE};
 	size_t n_defaults;
 	int r = -EINVAL;

@@ -43,6 +43,7 @@ static struct spec_host test_host(void)
 	        .oom_kill_disable = true,
 	        .seccomp = true,
 	        .kernel = 6 << 16 | 1,
+	        .mount_setattr = true,
 	        .last_cap = 40,
 	        .available_caps = (UINT64_C(1) << 41) - 1,
 	};
@@ -1568,6 +1569,15 @@ static void test_build_ro_recursive(void **state)
 	assert_false(has_string(json_object_get(find_mount(spec, "/sys"), "options"), "rro"));
 	json_decref(spec);
 
+	/* mount_setattr filtered out (a seccomp profile around the daemon):
+	 * read-only at the top, as dockerd's best effort */
+	g_host.mount_setattr = false;
+	spec = build_ok(&in, NULL);
+	assert_string_equal(opts_text(find_mount(spec, "/a")), "[\"rbind\",\"ro\",\"rprivate\"]");
+	assert_string_equal(opts_text(find_mount(spec, "/d")), "[\"rbind\",\"ro\",\"rprivate\"]");
+	json_decref(spec);
+	g_host.mount_setattr = true;
+
 	/* a kernel without mount_setattr (< 5.12): read-only at the top */
 	g_host.kernel = 5 << 16 | 11;
 	spec = build_ok(&in, NULL);
@@ -1584,6 +1594,33 @@ static void test_build_ro_recursive(void **state)
 	assert_string_equal(opts_text(find_mount(spec, "/a")), "[\"rbind\",\"ro\",\"rprivate\"]");
 	assert_string_equal(opts_text(find_mount(spec, "/d")), "[\"rbind\",\"ro\",\"rprivate\"]");
 	json_decref(spec);
+
+	/* options that contradict each other are refused, in dockerd's words */
+	static const char *const conflicts[][2] = {
+	        {"\"ReadOnly\":true,\"BindOptions\":{\"ReadOnlyForceRecursive\":true,"
+	         "\"ReadOnlyNonRecursive\":true}",
+	         "mount options conflict: ReadOnlyNonRecursive && "
+	         "BindOptions.ReadOnlyForceRecursive"},
+	        {"\"BindOptions\":{\"ReadOnlyForceRecursive\":true}",
+	         "mount options conflict: !ReadOnly && BindOptions.ReadOnlyForceRecursive"},
+	        {"\"BindOptions\":{\"ReadOnlyNonRecursive\":true}",
+	         "mount options conflict: !ReadOnly && BindOptions.ReadOnlyNonRecursive"},
+	};
+	for (size_t i = 0; i < ELEMENTSOF(conflicts); i++) {
+		_cleanup_free_ char *body = str_printf(
+		        HCB("{\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"/tmp\",\"Target\":"
+		            "\"/g\",%s}]}"),
+		        conflicts[i][0]);
+		_cleanup_json_ json_t *cn = normalize_ok(body, NULL);
+		_cleanup_error_ struct husk_error *err = NULL;
+		struct spec_input ci = input(f, cn);
+		json_t *out = NULL;
+
+		ci.ro_recursive = true;
+		assert_int_equal(spec_build(&ci, &out, &err), -EINVAL);
+		assert_null(out);
+		assert_string_equal(error_message(err), conflicts[i][1]);
+	}
 }
 
 static void test_build_ipc_init_ns(void **state)
