@@ -75,7 +75,7 @@ struct ctr {
 	                        one stays alive in `retired` for readers without
 	                        the lock */
 	json_t *retired;     /* host configs replaced by update */
-	json_t *networking;  /* NetworkingConfig.EndpointsConfig, or NULL */
+	json_t *networking;  /* NetworkingConfig ({"EndpointsConfig": …}), or NULL */
 	json_t *net_run;     /* [L] {"Networks": {name: EndpointSettings}, "Ports": …} of the
 	                        current run on a bridge network, or NULL */
 	char *path;

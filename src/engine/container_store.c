@@ -797,6 +797,27 @@ static const char *const config_order[] = {
 };
 
 /* Config in Docker's key order. */
+/* dockerd (25+) fills the deprecated Config.MacAddress from the MAC asked
+ * for the main network's endpoint, whatever the API version, for the
+ * clients that still read it there (never a kernel-chosen address). */
+static void config_mac(const struct ctr *c, json_t *o)
+{
+	const char *mode = json_string_value(json_object_get(c->host_config, "NetworkMode"));
+	json_t *eps = json_object_get(c->networking, "EndpointsConfig"), *ep;
+
+	if (!isempty(json_string_value(json_object_get(o, "MacAddress"))))
+		return;
+	if (isempty(mode))
+		mode = "default";
+	if (streq(mode, "none") || streq(mode, "host") || startswith(mode, "container:"))
+		return;
+	ep = json_object_get(eps, mode);
+	if (!ep && (streq(mode, "default") || streq(mode, "bridge")))
+		ep = json_object_get(eps, streq(mode, "bridge") ? "default" : "bridge");
+	if (!isempty(json_string_value(json_object_get(ep, "MacAddress"))))
+		json_object_set(o, "MacAddress", json_object_get(ep, "MacAddress"));
+}
+
 static json_t *config_json(const struct ctr *c)
 {
 	json_t *o = json_object();
@@ -809,6 +830,7 @@ static json_t *config_json(const struct ctr *c)
 	json_object_foreach (c->config, k, v)
 		if (!json_object_get(o, k))
 			json_object_set(o, k, v);
+	config_mac(c, o);
 	return o;
 }
 

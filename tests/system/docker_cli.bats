@@ -448,6 +448,12 @@ api() {
 	# before the start: the endpoint shows what was asked
 	run -0 dk inspect -f '{{.NetworkSettings.Networks.api144a.MacAddress}}' mac
 	assert_output 02:42:ac:11:00:98
+	# and, as dockerd 25+ does for the clients that read it there, in Config
+	run -0 dk inspect -f '{{.Config.MacAddress}}' mac
+	assert_output 02:42:ac:11:00:98
+	run -0 api http://d/v1.43/containers/mac/json
+	run -0 jq -r .Config.MacAddress <<<"$output"
+	assert_output 02:42:ac:11:00:98
 	dk start mac >/dev/null
 	run -0 dk exec mac cat /sys/class/net/eth0/address
 	assert_output 02:42:ac:11:00:98
