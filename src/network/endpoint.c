@@ -108,11 +108,20 @@ static void hosts_write(struct networks *n, json_t *self)
 			    !streq(json_string_value(json_object_get(peer, "NetworkID")),
 			           json_string_value(json_object_get(ep, "NetworkID"))))
 				continue;
+			const char *name = json_string_value(json_object_get(peer, "Name"));
+			const char *host = json_string_value(json_object_get(peer, "Hostname"));
+			bool host_told = isempty(host) || streq(host, name);
 			strbuf_printf(&sb, "%s\t%s",
-			              json_string_value(json_object_get(peer, "IPAddress")),
-			              json_string_value(json_object_get(peer, "Name")));
-			json_array_foreach (json_object_get(peer, "Aliases"), i, alias)
+			              json_string_value(json_object_get(peer, "IPAddress")), name);
+			json_array_foreach (json_object_get(peer, "Aliases"), i, alias) {
 				strbuf_printf(&sb, " %s", json_string_value(alias));
+				host_told = host_told || streq(json_string_value(alias), host);
+			}
+			/* the names its inspect lists (DNSNames): short ID, hostname */
+			strbuf_printf(&sb, " %.12s",
+			              json_string_value(json_object_get(peer, "ContainerID")));
+			if (!host_told)
+				strbuf_printf(&sb, " %s", host);
 			strbuf_puts(&sb, "\n");
 		}
 	}

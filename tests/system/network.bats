@@ -282,10 +282,19 @@ socketserver.TCPServer(("10.251.0.2", 9000), H).handle_request()' &
 	run husk network create --subnet 10.252.0.128/25 app2
 	assert_failure
 	assert_output --partial 'overlaps'
-	web db --network app --network-alias store
+	web db --network app --network-alias store --hostname dbhost
 	run husk run --rm --network app busybox timeout 10 wget -qO- http://db:8080/
 	assert_output 'hello from db'
 	run husk run --rm --network app busybox timeout 10 wget -qO- http://store:8080/
+	assert_output 'hello from db'
+	# every name its inspect lists (DNSNames) answers: short ID, hostname
+	local id
+	id=$(husk inspect -f '{{.Id}}' db)
+	run husk inspect -f '{{json .NetworkSettings.Networks.app.DNSNames}}' db
+	assert_output "[\"db\",\"store\",\"${id:0:12}\",\"dbhost\"]"
+	run husk run --rm --network app busybox timeout 10 wget -qO- "http://${id:0:12}:8080/"
+	assert_output 'hello from db'
+	run husk run --rm --network app busybox timeout 10 wget -qO- http://dbhost:8080/
 	assert_output 'hello from db'
 	run husk network ls --format '{{.Name}} {{.Driver}}'
 	assert_line 'app bridge'
