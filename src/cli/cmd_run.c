@@ -273,6 +273,32 @@ static bool no_such_image(const struct husk_error *e)
 	return error_code(e) == ENOENT && strstr(error_message(e), "No such image");
 }
 
+/* A daemon older than API 1.44 knows one container-wide MAC address, and
+ * no health start interval (docker refuses the flag there). */
+static int body_for_version(json_t *body, unsigned version, struct husk_error **err)
+{
+	json_t *eps = json_object_get(json_object_get(body, "NetworkingConfig"), "EndpointsConfig");
+	json_t *ep;
+	const char *key;
+
+	if (version >= 144)
+		return 0;
+	if (json_integer_value(
+	            json_object_get(json_object_get(body, "Healthcheck"), "StartInterval")) > 0)
+		return error_set(err, EINVAL,
+		                 "\"--health-start-interval\" requires API version 1.44, but the "
+		                 "daemon API version is %u.%u",
+		                 version / 100, version % 100);
+	json_object_foreach (eps, key, ep) {
+		json_t *mac = json_object_get(ep, "MacAddress");
+		if (isempty(json_string_value(mac)))
+			continue;
+		json_object_set(body, "MacAddress", mac);
+		json_object_del(ep, "MacAddress");
+	}
+	return 0;
+}
+
 static int create_call(struct cli *cli, struct api_client *c, const struct run_request *rq,
                        json_t **ret, struct husk_error **err)
 {
@@ -285,6 +311,8 @@ static int create_call(struct cli *cli, struct api_client *c, const struct run_r
 
 	if (!path || (plat && !full))
 		return error_set(err, ENOMEM, "out of memory");
+	if (body_for_version(rq->body, api_client_version(c), err) < 0)
+		return -EINVAL;
 	return api_client_call(c, "POST", full ?: path, rq->body, NULL, ret, err);
 }
 

@@ -341,4 +341,12 @@ wait_health() {
 			false
 		}
 	done
+	# husk's CLI against a daemon older than API 1.44 (this dockerd): the
+	# start interval is refused before anything is created, as docker does
+	run husk -H "unix://$DOCKERD_SOCK" create --name old-api --health-cmd true \
+		--health-start-interval 1s busybox
+	assert_failure
+	assert_output --regexp '"--health-start-interval" requires API version 1.44, but the daemon API version is 1\.[0-9]+'
+	run dk inspect old-api
+	assert_failure
 }
