@@ -117,10 +117,13 @@ static void hosts_write(struct networks *n, json_t *self)
 				strbuf_printf(&sb, " %s", json_string_value(alias));
 				host_told = host_told || streq(json_string_value(alias), host);
 			}
-			/* the names its inspect lists (DNSNames): short ID, hostname */
-			strbuf_printf(&sb, " %.12s",
-			              json_string_value(json_object_get(peer, "ContainerID")));
-			if (!host_told)
+			/* the names its inspect lists (DNSNames): short ID, hostname
+			 * (by default the short ID itself) */
+			char short_id[13];
+			snprintf(short_id, sizeof(short_id), "%.12s",
+			         json_string_value(json_object_get(peer, "ContainerID")) ?: "");
+			strbuf_printf(&sb, " %s", short_id);
+			if (!host_told && !streq(host, short_id))
 				strbuf_printf(&sb, " %s", host);
 			strbuf_puts(&sb, "\n");
 		}

@@ -394,7 +394,7 @@ socketserver.TCPServer(("10.251.0.2", 9000), H).handle_request()' &
 	run husk exec hc timeout 10 wget -qO- http://hw:8080/
 	assert_output 'hello from hw'
 	# the others on the network know it by name and alias
-	run husk exec hw grep -E 'hc helper$' /etc/hosts
+	run husk exec hw grep -E 'hc helper [0-9a-f]{12}$' /etc/hosts
 	assert_success
 	run husk inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' hc
 	assert_output 'bridge hot '

@@ -322,9 +322,8 @@ static void test_names_on_user_network(void **state)
 	error_free(err);
 	err = NULL;
 	assert_int_equal(read_file(h3, 1 << 16, &text, &len, &err), 0);
-	_cleanup_free_ char *line =
-	        str_printf("%s\tstore db 444444444444\n",
-	                   json_string_value(json_object_get(s4, "IPAddress")));
+	_cleanup_free_ char *line = str_printf("%s\tstore db 444444444444\n",
+	                                       json_string_value(json_object_get(s4, "IPAddress")));
 	assert_non_null(strstr(text, line));
 	assert_int_equal(network_remove(n, "app", &err), -EBUSY);
 	assert_non_null(strstr(error_message(err), "has active endpoints"));
