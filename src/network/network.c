@@ -408,7 +408,6 @@ static void redir_open(struct networks *n)
 static void redir_ensure(struct networks *n)
 {
 	_cleanup_error_ struct husk_error *err = NULL;
-
 	int r = n->redir ? portredir_ensure(n->redir, &err) : 0;
 
 	if (r < 0) {

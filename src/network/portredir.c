@@ -351,42 +351,44 @@ static int prog_load(struct portredir *p, int hook, struct husk_error **err)
 	return fd;
 }
 
+/* BPF_OBJ_GET_INFO_BY_FD into info (len bytes); its name (at name_off)
+ * into name. */
+static int obj_info(int fd, void *info, uint32_t len, size_t name_off, char name[BPF_OBJ_NAME_LEN])
+{
+	ATTR(a);
+
+	a.info.bpf_fd = (uint32_t)fd;
+	a.info.info_len = len;
+	a.info.info = ptr(info);
+	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a) < 0)
+		return -errno;
+	memcpy(name, (const char *)info + name_off, BPF_OBJ_NAME_LEN);
+	name[BPF_OBJ_NAME_LEN - 1] = '\0';
+	return 0;
+}
+
 /* The name (and with ret_maps, up to 4 map ids) of the program fd. */
 static int prog_info(int fd, char name[BPF_OBJ_NAME_LEN], uint32_t *ret_maps, uint32_t *ret_nmaps)
 {
 	struct bpf_prog_info info = {0};
 	uint32_t maps[4] = {0};
-	ATTR(a);
+	int r;
 
 	info.nr_map_ids = 4;
 	info.map_ids = ptr(maps);
-	a.info.bpf_fd = (uint32_t)fd;
-	a.info.info_len = sizeof(info);
-	a.info.info = ptr(&info);
-	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a) < 0)
-		return -errno;
-	memcpy(name, info.name, BPF_OBJ_NAME_LEN);
-	name[BPF_OBJ_NAME_LEN - 1] = '\0';
-	if (ret_maps) {
+	r = obj_info(fd, &info, sizeof(info), offsetof(struct bpf_prog_info, name), name);
+	if (r == 0 && ret_maps) {
 		*ret_nmaps = info.nr_map_ids < 4 ? info.nr_map_ids : 4;
 		memcpy(ret_maps, maps, sizeof(maps));
 	}
-	return 0;
+	return r;
 }
 
 static int map_info_name(int fd, char name[BPF_OBJ_NAME_LEN])
 {
 	struct bpf_map_info info = {0};
-	ATTR(a);
 
-	a.info.bpf_fd = (uint32_t)fd;
-	a.info.info_len = sizeof(info);
-	a.info.info = ptr(&info);
-	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a) < 0)
-		return -errno;
-	memcpy(name, info.name, BPF_OBJ_NAME_LEN);
-	name[BPF_OBJ_NAME_LEN - 1] = '\0';
-	return 0;
+	return obj_info(fd, &info, sizeof(info), offsetof(struct bpf_map_info, name), name);
 }
 
 /* Call f on an fd of each program named p->name attached to the hook

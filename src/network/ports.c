@@ -168,19 +168,6 @@ static int nat_port_of(json_t *p, struct nat_port *ret)
 	return 0;
 }
 
-int net_port_add(struct networks *n, const struct nat_port *p, struct husk_error **err)
-{
-	_cleanup_error_ struct husk_error *e = NULL;
-	int r = nat_port_add(n->nat, p, err);
-
-	/* the redirect only speeds the host's connections up: DNAT serves
-	 * them as well when it cannot be had */
-	if (r == 0 && p->proto == IPPROTO_TCP && portredir_active(n->redir) &&
-	    portredir_add(n->redir, p->host_ip, p->host_port, p->ip, p->port, &e) < 0)
-		log_warn("%s (the host's connections go through DNAT)", error_message(e));
-	return r;
-}
-
 /* f on every port the endpoints publish. */
 static void each_published(struct networks *n,
                            void (*f)(struct networks *, const struct nat_port *))
@@ -204,6 +191,17 @@ static void redirect_one(struct networks *n, const struct nat_port *p)
 	if (p->proto == IPPROTO_TCP &&
 	    portredir_add(n->redir, p->host_ip, p->host_port, p->ip, p->port, &e) < 0)
 		log_warn("%s (the host's connections go through DNAT)", error_message(e));
+}
+
+int net_port_add(struct networks *n, const struct nat_port *p, struct husk_error **err)
+{
+	int r = nat_port_add(n->nat, p, err);
+
+	/* the redirect only speeds the host's connections up: DNAT serves
+	 * them as well when it cannot be had */
+	if (r == 0 && portredir_active(n->redir))
+		redirect_one(n, p);
+	return r;
 }
 
 void ports_redirect_all(struct networks *n)
